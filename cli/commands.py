@@ -1,0 +1,283 @@
+"""One function per command. Each reads its input, calls forms/reports, prints the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cli import render
+from forms.cardjson import card_json
+from forms.config import Config
+from forms.errors import BadInput, SafeCardError
+from forms.home import Home, open_home
+from forms.i18n import error_text, tr
+from forms.service import CardService
+from forms.store.repo import CardQuery, Store
+
+MAX_STDIN_BYTES = 1024 * 1024
+
+
+class Context:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.home: Home = open_home(args.home)
+        self.config: Config = self.home.config()
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = self.home.open_store(self.config)
+        return self._store
+
+    def service(self) -> CardService:
+        return CardService(self.store, self.config, user=self.home.user(self.args.user),
+                           device_id=self.home.device_id(self.store), blobs=self.home.blobs)
+
+    def now(self) -> datetime:
+        text = getattr(self.args, "now", None)
+        return parse_moment(text, self.config) if text else datetime.now(UTC)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def parse_moment(text: str, config: Config) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput("bad_datetime", value=text) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(config.sla["calendar"]["timezone"]))
+    return moment.astimezone(UTC)
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput("bad_date", value=text, option=option) from None
+
+
+def parse_int(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise BadInput("bad_number", value=text, option=option) from None
+
+
+def decode_json(raw: bytes, where: str = "") -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadInput("not_utf8", where=where) from None
+    if not text.strip():
+        raise BadInput("empty_input", where=where)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput("malformed_json", where=where, line=exc.lineno, column=exc.colno,
+                       detail=exc.msg) from None
+    except RecursionError:
+        raise BadInput("malformed_json", where=where, line=1, column=1,
+                       detail="nesting too deep") from None
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+def cmd_demo(ctx: Context) -> int:
+    from forms.demo import generate
+
+    if ctx.args.cards < 1 or ctx.args.cards > 200_000:
+        raise BadInput("bad_card_count", value=ctx.args.cards)
+    result = generate(ctx.store, ctx.config, cards=ctx.args.cards, seed=ctx.args.seed,
+                      now=datetime.now(UTC), blobs=ctx.home.blobs)
+    print(tr("cli.demo_done", count=result.cards, path=ctx.home.store_path))
+    return 0
+
+
+def cmd_file(ctx: Context) -> int:
+    raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(raw) > MAX_STDIN_BYTES:
+        raise BadInput("input_too_large", max_kb=MAX_STDIN_BYTES // 1024)
+    data = decode_json(raw)
+    filed = ctx.service().file(data, anonymous=ctx.args.anonymous)
+    if ctx.args.json:
+        out: dict[str, Any] = {"id": filed.card_id}
+        if filed.receipt:
+            out["receipt"] = filed.receipt
+        emit_json(out)
+    else:
+        print(filed.card_id)
+        if filed.receipt:
+            print(tr("cli.receipt", code=filed.receipt))
+    return 0
+
+
+def cmd_import(ctx: Context) -> int:
+    path = Path(ctx.args.path)
+    if not path.is_file():
+        raise BadInput("file_not_found", path=str(path))
+    service = ctx.service()
+    ok, failed = [], []
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            where = tr("cli.line", number=number)
+            try:
+                data = decode_json(raw, where)
+                anonymous = isinstance(data, dict) and data.pop("anonymous", False) is True
+                filed = service.file(data, anonymous=anonymous)
+                ok.append({"line": number, "id": filed.card_id,
+                           **({"receipt": filed.receipt} if filed.receipt else {})})
+            except SafeCardError as error:
+                message = error_text(error)
+                failed.append({"line": number, "error": message})
+                sys.stderr.write(f"safecard: {where}: {message}\n")
+    if ctx.args.json:
+        emit_json({"filed": ok, "failed": failed})
+    else:
+        for item in ok:
+            print(item["id"] + (f"  {tr('cli.receipt', code=item['receipt'])}"
+                                if "receipt" in item else ""))
+        print(tr("cli.import_done", ok=len(ok), failed=len(failed)), file=sys.stderr)
+    return 2 if failed else 0
+
+
+def cmd_list(ctx: Context) -> int:
+    a = ctx.args
+    now = ctx.now()
+    if a.kind and a.kind not in ctx.config.kinds:
+        raise BadInput("unknown_kind", value=a.kind, allowed=", ".join(ctx.config.kinds))
+    from forms.card import STATES
+
+    if a.state and a.state not in STATES:
+        raise BadInput("unknown_state", value=a.state, allowed=", ".join(STATES))
+    query = CardQuery(kind=a.kind, state=a.state, site=a.site, search=a.search,
+                      overdue_at=now if a.overdue else None)
+    cards = ctx.store.list_cards(query, limit=a.limit)
+    if a.json:
+        emit_json([card_json(c, ctx.config, now, blobs=ctx.home.blobs) for c in cards])
+    else:
+        render.card_table(cards, ctx.config, now)
+    return 0
+
+
+def cmd_show(ctx: Context) -> int:
+    card = ctx.store.card(ctx.args.id)
+    now = ctx.now()
+    if ctx.args.json:
+        emit_json(card_json(card, ctx.config, now, history=True, blobs=ctx.home.blobs))
+    else:
+        render.card_detail(card, ctx.config, now)
+    return 0
+
+
+def _ratings(ctx: Context) -> tuple[int, int, int, str]:
+    a = ctx.args
+    return (parse_int(a.degree, "--degree"), parse_int(a.scale, "--scale"),
+            parse_int(a.frequency, "--frequency"), a.compliance)
+
+
+def cmd_assess(ctx: Context) -> int:
+    ctx.service().assess(ctx.args.id, *_ratings(ctx), note=ctx.args.note)
+    return _done(ctx, ctx.args.id)
+
+
+def cmd_action(ctx: Context) -> int:
+    a = ctx.args
+    service = ctx.service()
+    if a.action_command == "add":
+        parse_date(a.due, "--due")
+        action_id, _ = service.add_action(a.id, a.title, a.owner, a.due, a.action_type)
+        if a.json:
+            emit_json({"id": action_id})
+        else:
+            print(action_id)
+        return 0
+    service.complete_action(a.action_id, a.note)
+    print(tr("cli.ok"))
+    return 0
+
+
+def cmd_verify(ctx: Context) -> int:
+    a = ctx.args
+    ctx.service().verify(a.id, *_ratings(ctx), effective=a.effective == "yes",
+                         acceptance=a.accept_risk, note=a.note)
+    return _done(ctx, a.id)
+
+
+def cmd_close(ctx: Context) -> int:
+    ctx.service().close(ctx.args.id, ctx.args.resolution)
+    return _done(ctx, ctx.args.id)
+
+
+def cmd_reject(ctx: Context) -> int:
+    ctx.service().reject(ctx.args.id, ctx.args.reason)
+    return _done(ctx, ctx.args.id)
+
+
+def cmd_reopen(ctx: Context) -> int:
+    ctx.service().reopen(ctx.args.id, ctx.args.reason)
+    return _done(ctx, ctx.args.id)
+
+
+def cmd_comment(ctx: Context) -> int:
+    ctx.service().comment(ctx.args.id, ctx.args.text, question=ctx.args.question)
+    return _done(ctx, ctx.args.id)
+
+
+def cmd_report(ctx: Context) -> int:
+    from reports.audit import write_audit
+
+    a = ctx.args
+    date_from, date_to = parse_date(a.date_from, "--from"), parse_date(a.date_to, "--to")
+    if date_to < date_from:
+        raise BadInput("bad_period", date_from=a.date_from, date_to=a.date_to)
+    out = Path(a.output)
+    if not out.parent.is_dir():
+        raise BadInput("output_folder_missing", path=str(out.parent))
+    write_audit(ctx.store, ctx.config, date_from=date_from, date_to=date_to, site=a.site,
+                out=out, generated_at=datetime.now(UTC), now=ctx.now())
+    print(tr("cli.report_done", path=out))
+    return 0
+
+
+def cmd_rebuild(ctx: Context) -> int:
+    count = ctx.store.rebuild()
+    print(tr("cli.rebuild_done", count=count))
+    return 0
+
+
+def _done(ctx: Context, card_id: str) -> int:
+    card = ctx.store.card(card_id)
+    print(tr("cli.state_now", id=card.id, state=render.label("states", card.state)))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "demo": cmd_demo, "file": cmd_file, "import": cmd_import, "list": cmd_list,
+    "show": cmd_show, "assess": cmd_assess, "action": cmd_action, "verify": cmd_verify,
+    "close": cmd_close, "reject": cmd_reject, "reopen": cmd_reopen, "comment": cmd_comment,
+    "report": cmd_report, "rebuild": cmd_rebuild,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    ctx = Context(args)
+    try:
+        return COMMANDS[args.command](ctx)
+    finally:
+        ctx.close()

@@ -1,0 +1,111 @@
+"""The card object of the stable exchange format (DESIGN.md §4 and §10).
+
+The card JSON of §4 plus id, state, filed_at, supervisor, risk, deadlines, actions and, for
+`show`, history. Field names here are a contract: extend, never rename.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from forms import deadlines
+from forms.card import Card, HistoryEntry, Rating
+from forms.config import Config
+from forms.i18n import option_label, tr
+
+
+def card_json(card: Card, config: Config, now: datetime, *, history: bool = False,
+              blobs: Path | None = None, lang: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": card.kind}
+    kind = config.kind(card.kind)
+    for spec in kind.fields if kind else ():
+        value = card.fields.get(spec.name)
+        if spec.type == "photos":
+            value = [str(blobs / f"{sha}.jpg") if blobs else sha for sha in value or []]
+        out[spec.name] = value
+    out.update(
+        id=card.id,
+        state=card.state,
+        anonymous=card.anonymous,
+        filed_at=_iso(card.filed_at),
+        supervisor=card.supervisor,
+        risk=_risk(card),
+        deadlines=[
+            {
+                "type": s.deadline.kind,
+                "due": _iso(s.deadline.due),
+                "overdue": s.overdue,
+                "met_at": _iso(s.deadline.met_at),
+                "late": s.late,
+                "owner": s.deadline.owner,
+                "action_id": s.deadline.ref,
+                "escalated_to": s.escalated_to,
+            }
+            for s in deadlines.evaluate(card, config, now)
+        ],
+        actions=[
+            {"id": a.id, "title": a.title, "owner": a.owner, "due": a.due, "status": a.status,
+             "type": a.type, "note": a.note, "done_at": _iso(a.done_at)}
+            for a in card.actions.values()
+        ],
+        resolution=card.resolution,
+        conflicts=[
+            {"at": _iso(c.at), "actor": c.actor, "wanted": c.wanted, "kept": c.kept}
+            for c in card.conflicts
+        ],
+    )
+    if history:
+        out["history"] = [
+            {"at": _iso(h.at), "actor": h.actor, "type": h.type,
+             "summary": history_summary(h, config, lang)}
+            for h in card.history
+        ]
+    return out
+
+
+def _risk(card: Card) -> dict[str, Any] | None:
+    if card.risk_initial is None:
+        return None
+    return {
+        "initial": _rating(card.risk_initial),
+        "residual": _rating(card.risk_residual) if card.risk_residual else None,
+        "band": card.risk_band,
+        "effective": card.effective,
+        "acceptance": card.risk_acceptance,
+    }
+
+
+def _rating(r: Rating) -> dict[str, Any]:
+    return {"degree": r.degree, "scale": r.scale, "frequency": r.frequency,
+            "compliance": r.compliance, "score": r.score, "band": r.band, "note": r.note}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def history_summary(entry: HistoryEntry, config: Config, lang: str | None = None) -> str:
+    """One human line per event, in the user's language, from the catalogue."""
+    p = entry.payload
+    params: dict[str, Any] = {}
+    if entry.type == "card.filed":
+        params["kind"] = option_label("kinds", p.get("kind", ""), lang)
+    elif entry.type == "routed":
+        params["supervisor"] = config.user_name(p.get("supervisor")) or "—"
+    elif entry.type in ("assessed", "verified"):
+        params.update(score=p.get("score"), band=option_label("bands", p.get("band", ""), lang))
+    elif entry.type in ("action.added", "action.updated"):
+        params.update(title=p.get("title", ""), owner=config.user_name(p.get("owner")) or "",
+                      due=p.get("due", ""), status=option_label("action_status",
+                                                                p.get("status", ""), lang))
+    elif entry.type == "comment.added":
+        params["text"] = p.get("text", "")
+    elif entry.type == "state.changed":
+        params.update(state=option_label("states", p.get("to", ""), lang),
+                      text=p.get("resolution") or p.get("reason") or "")
+    key = f"history.{entry.type}"
+    if entry.type == "verified":
+        key += ".effective" if p.get("effective") else ".not_effective"
+    return tr(key, lang, **params).strip()

@@ -1,0 +1,57 @@
+"""Errors a user can meet. Each carries a catalogue key and parameters, never prose,
+so the CLI, the desktop and the server render it in the user's language; each class
+has the exit code of DESIGN.md §10."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class SafeCardError(Exception):
+    exit_code = 1
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:
+        from forms.i18n import error_text
+
+        return error_text(self, "en")
+
+
+class BadInput(SafeCardError):
+    exit_code = 2
+
+
+class NotFound(SafeCardError):
+    exit_code = 3
+
+
+class Forbidden(SafeCardError):
+    exit_code = 4
+
+
+class Conflict(SafeCardError):
+    exit_code = 4
+
+
+class Unreachable(SafeCardError):
+    exit_code = 75
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field's problem, shown next to that field in a form or as one CLI line."""
+
+    field: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class ValidationFailed(BadInput):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("validation", count=len(errors))
+        self.errors = errors

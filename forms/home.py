@@ -1,0 +1,80 @@
+"""A workstation's home folder: the local store, photos, settings and config overrides.
+
+`SAFECARD_HOME` (or the CLI's --home) overrides the platform's user data folder.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+from forms.config import Config, load_config
+from forms.ids import uuid7
+from forms.store.repo import Store
+
+
+def default_home() -> Path:
+    explicit = os.environ.get("SAFECARD_HOME")
+    return Path(explicit) if explicit else Path(user_data_dir("SafeCard", appauthor=False))
+
+
+@dataclass
+class Home:
+    path: Path
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "safecard.db"
+
+    @property
+    def blobs(self) -> Path:
+        return self.path / "blobs"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.path / "settings.json"
+
+    def settings(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.settings_path.read_text("utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def save_settings(self, values: dict[str, Any]) -> None:
+        merged = self.settings() | values
+        tmp = self.settings_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(merged, ensure_ascii=False, indent=2), "utf-8")
+        tmp.replace(self.settings_path)
+
+    def config(self) -> Config:
+        return load_config(self.path / "config")
+
+    def open_store(self, config: Config | None = None) -> Store:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return Store(f"sqlite:///{self.store_path}", config or self.config())
+
+    def device_id(self, store: Store) -> str:
+        """A random id for this workstation's store (never derived from the machine)."""
+        existing = store.get_meta("device_id")
+        if existing:
+            return existing
+        new = uuid7()
+        store.set_meta("device_id", new)
+        return new
+
+    def user(self, explicit: str | None = None) -> str:
+        """Who is acting: --user, SAFECARD_USER, the saved setting, else the OS login name."""
+        return (explicit or os.environ.get("SAFECARD_USER") or self.settings().get("user")
+                or getpass.getuser())
+
+
+def open_home(path: Path | str | None = None) -> Home:
+    home = Home(Path(path) if path else default_home())
+    home.path.mkdir(parents=True, exist_ok=True)
+    return home

@@ -1,0 +1,294 @@
+"""The store: append events and keep the card projection in step, in one transaction.
+
+Appending is the only way to change a card. Each append inserts the events (an event id
+already present is skipped, so a retried append never doubles anything), refolds every card
+they touch from its full log, rewrites those cards' projection rows, and queues the new
+events in the outbox, all in one durable commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, or_, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from forms import deadlines
+from forms.card import Card
+from forms.config import Config
+from forms.errors import BadInput, NotFound
+from forms.events import Event
+from forms.fold import fold
+from forms.serialize import card_from_dict, card_to_dict
+from forms.store.db import make_engine, upgrade
+from forms.store.models import ActionRow, CardRow, EventRow, MetaRow, OutboxRow
+
+SEARCH_FIELDS = ("title", "description", "account", "proposal", "location", "conclusion")
+
+
+@dataclass(frozen=True)
+class CardQuery:
+    """What a list shows. Every filter is optional; `overdue_at` keeps cards past a deadline."""
+
+    kind: str | None = None
+    state: str | None = None
+    site: str | None = None
+    department: str | None = None
+    category: str | None = None
+    supervisor: str | None = None
+    reporter: str | None = None
+    risk_band: str | None = None
+    overdue_at: datetime | None = None
+    filed_from: datetime | None = None
+    filed_to: datetime | None = None
+    search: str | None = None
+    open_only: bool = False
+
+
+class Store:
+    def __init__(self, url: str, config: Config, *, migrate: bool = True) -> None:
+        self.url = url
+        self.config = config
+        self.engine = make_engine(url)
+        if migrate:
+            upgrade(self.engine)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        outbox: str | None = "sync",
+        not_before: datetime | None = None,
+        device_id: str | None = None,
+    ) -> list[str]:
+        """Store events durably and refresh the projection; returns the touched card ids.
+
+        With `device_id`, events of that device get the next numbers of its per-device
+        sequence (DESIGN.md §7), taken in the same transaction so no number is lost or reused.
+        """
+        with self.session.begin() as s:
+            if device_id is not None:
+                events = self._number(s, events, device_id)
+            return self._append(s, events, outbox, not_before)
+
+    def _number(self, s: Session, events: Sequence[Event], device_id: str) -> list[Event]:
+        row = s.get(MetaRow, "device_seq")
+        seq = int(row.value) if row else 0
+        numbered = []
+        for event in events:
+            if event.device_id == device_id and event.device_seq is None:
+                seq += 1
+                event = replace(event, device_seq=seq)
+            numbered.append(event)
+        s.merge(MetaRow(key="device_seq", value=str(seq)))
+        return numbered
+
+    def _append(self, s: Session, events: Sequence[Event], outbox: str | None,
+                not_before: datetime | None) -> list[str]:
+        ids = [e.id for e in events]
+        known = set(s.scalars(select(EventRow.id).where(EventRow.id.in_(ids)))) if ids else set()
+        fresh = [e for e in events if e.id not in known]
+        if not fresh:
+            return []
+        for event in fresh:
+            row = EventRow(
+                id=event.id, card_id=event.card_id, type=event.type, hlc=event.hlc,
+                actor=event.actor, device_id=event.device_id, device_seq=event.device_seq,
+                payload=event.payload,
+            )
+            s.add(row)
+            s.flush()
+            if outbox is not None:
+                s.add(OutboxRow(event_id=event.id, seq=row.seq, channel=outbox,
+                                not_before=not_before, attempts=0))
+        card_ids = list(dict.fromkeys(e.card_id for e in fresh))
+        self._project(s, card_ids)
+        return card_ids
+
+    def _project(self, s: Session, card_ids: list[str]) -> None:
+        by_card: dict[str, list[Event]] = defaultdict(list)
+        for chunk in _chunks(card_ids, 500):
+            for row in s.scalars(select(EventRow).where(EventRow.card_id.in_(chunk))):
+                by_card[row.card_id].append(_event(row))
+        for card_id in card_ids:
+            log = by_card[card_id]
+            self._write_projection(s, fold(log, card_id), max((e.hlc for e in log), default=0))
+
+    def _write_projection(self, s: Session, card: Card, last_hlc: int) -> None:
+        if card.filed_at is None:  # events arrived before the filing: nothing to show yet
+            return
+        f = card.fields
+        rating = card.risk_residual or card.risk_initial
+        values: dict[str, Any] = dict(
+            id=card.id, kind=card.kind, state=card.state, title=card.title,
+            site=f.get("site"), department=f.get("department"), location=f.get("location"),
+            category=f.get("category") or f.get("cause"), supervisor=card.supervisor,
+            reporter=card.reporter, anonymous=card.anonymous, filed_at=card.filed_at,
+            updated_at=card.updated_at, closed_at=card.closed_at,
+            risk_band=rating.band if rating else None,
+            risk_score=rating.score if rating else None,
+            next_due=deadlines.next_due(card, self.config),
+            last_hlc=last_hlc,
+            data=card_to_dict(card),
+        )
+        s.execute(delete(CardRow).where(CardRow.id == card.id))
+        s.execute(insert(CardRow).values(**values))
+        s.execute(delete(ActionRow).where(ActionRow.card_id == card.id))
+        if card.actions:
+            s.execute(insert(ActionRow), [
+                dict(id=a.id, card_id=card.id, title=a.title, owner=a.owner, due=a.due,
+                     status=a.status, done_at=a.done_at)
+                for a in card.actions.values()
+            ])
+        if self.is_sqlite:
+            body = "\n".join(str(f.get(k) or "") for k in SEARCH_FIELDS if k != "title")
+            s.execute(text("DELETE FROM cards_fts WHERE card_id = :id"), {"id": card.id})
+            s.execute(text("INSERT INTO cards_fts(card_id, title, body) VALUES (:id, :t, :b)"),
+                      {"id": card.id, "t": card.title, "b": body})
+
+    def rebuild(self) -> int:
+        """Throw the projection away and fold every card again from the log."""
+        with self.session.begin() as s:
+            s.execute(delete(CardRow))
+            s.execute(delete(ActionRow))
+            if self.is_sqlite:
+                s.execute(text("DELETE FROM cards_fts"))
+            card_ids = list(s.scalars(select(EventRow.card_id).distinct()))
+            for chunk in _chunks(card_ids, 500):
+                self._project(s, chunk)
+            return len(card_ids)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def card(self, card_id: str) -> Card:
+        with self.session() as s:
+            row = s.get(CardRow, self.resolve_id(card_id, s))
+            assert row is not None
+            return card_from_dict(row.data)
+
+    def resolve_id(self, text_id: str, s: Session | None = None) -> str:
+        """A full card id, or the short form people read off a screen (its last 8 digits)."""
+        text_id = (text_id or "").strip().lower()
+        if not text_id or len(text_id) > 36 or any(c not in "0123456789abcdef-" for c in text_id):
+            raise BadInput("bad_card_id", id=text_id)
+        own = s or self.session()
+        try:
+            if own.get(CardRow, text_id) is not None:
+                return text_id
+            if len(text_id) >= 6:
+                found = list(own.scalars(
+                    select(CardRow.id).where(CardRow.id.like(f"%{text_id}")).limit(2)))
+                if len(found) == 1:
+                    return found[0]
+                if len(found) > 1:
+                    raise BadInput("ambiguous_card_id", id=text_id)
+            raise NotFound("card_not_found", id=text_id)
+        finally:
+            if s is None:
+                own.close()
+
+    def card_events(self, card_id: str) -> list[Event]:
+        with self.session() as s:
+            rows = s.scalars(select(EventRow).where(EventRow.card_id == card_id)
+                             .order_by(EventRow.hlc, EventRow.id))
+            return [_event(r) for r in rows]
+
+    def events(self, after_seq: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
+        with self.session() as s:
+            q = select(EventRow).where(EventRow.seq > after_seq).order_by(EventRow.seq)
+            if limit:
+                q = q.limit(limit)
+            return [(r.seq, _event(r)) for r in s.scalars(q)]
+
+    def action_card(self, action_id: str) -> str:
+        with self.session() as s:
+            card_id = s.scalar(select(ActionRow.card_id).where(ActionRow.id == action_id))
+        if card_id is None:
+            raise NotFound("action_not_found", id=action_id)
+        return card_id
+
+    def _select(self, q: CardQuery) -> Select[Any]:
+        stmt = select(CardRow)
+        for column, value in (
+            (CardRow.kind, q.kind), (CardRow.state, q.state), (CardRow.site, q.site),
+            (CardRow.department, q.department), (CardRow.category, q.category),
+            (CardRow.supervisor, q.supervisor), (CardRow.reporter, q.reporter),
+            (CardRow.risk_band, q.risk_band),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if q.overdue_at is not None:
+            stmt = stmt.where(CardRow.next_due < q.overdue_at)
+        if q.filed_from is not None:
+            stmt = stmt.where(CardRow.filed_at >= q.filed_from)
+        if q.filed_to is not None:
+            stmt = stmt.where(CardRow.filed_at < q.filed_to)
+        if q.open_only:
+            stmt = stmt.where(CardRow.state.not_in(("closed", "rejected", "draft")))
+        if q.search and q.search.strip():
+            stmt = stmt.where(self._search_clause(q.search.strip()))
+        return stmt
+
+    def _search_clause(self, needle: str) -> Any:
+        if self.is_sqlite and len(needle) >= 3:
+            phrase = '"' + needle.replace('"', '""') + '"'
+            ids = text("SELECT card_id FROM cards_fts WHERE cards_fts MATCH :q").bindparams(
+                q=phrase).columns(card_id=CardRow.id.type)
+            return CardRow.id.in_(ids)
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return or_(CardRow.title.ilike(pattern, escape="\\"),
+                   CardRow.location.ilike(pattern, escape="\\"))
+
+    def list_cards(self, query: CardQuery | None = None, *, limit: int | None = None,
+                   offset: int = 0, newest_first: bool = True) -> list[Card]:
+        stmt = self._select(query or CardQuery())
+        order = (CardRow.filed_at.desc(), CardRow.id.desc()) if newest_first else (
+            CardRow.filed_at, CardRow.id)
+        stmt = stmt.order_by(*order).offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.session() as s:
+            return [card_from_dict(r.data) for r in s.scalars(stmt)]
+
+    def count_cards(self, query: CardQuery | None = None) -> int:
+        sub = self._select(query or CardQuery()).subquery()
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(sub)) or 0)
+
+    def count_events(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(EventRow)) or 0)
+
+    def outbox_count(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(OutboxRow)) or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        with self.session() as s:
+            row = s.get(MetaRow, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.session.begin() as s:
+            s.merge(MetaRow(key=key, value=value))
+
+
+def _event(row: EventRow) -> Event:
+    return Event(id=row.id, card_id=row.card_id, type=row.type, hlc=row.hlc, actor=row.actor,
+                 payload=row.payload, device_id=row.device_id, device_seq=row.device_seq)
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
