@@ -29,7 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     _early_language(args_list)
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # usage errors and --help end here, with their exit code
+        return int(stop.code or 0)
     if args.lang:
         set_language(args.lang)
     if args.version:
