@@ -175,8 +175,13 @@ def build_config(raw: dict[str, Any]) -> Config:
         for r in routing.get("rules", [])
     ]
     fallback = {site: tuple(chain) for site, chain in routing.get("fallback", {}).items()}
-    if "*" not in fallback:
+    if not fallback.get("*"):
         raise ConfigError("routing.fallback needs a '*' entry: a card must always reach someone")
+    for rule in rules:
+        if not rule.chain:
+            raise ConfigError(f"routing rule {rule.id}: the chain is empty")
+    _check_risk(raw["risk"])
+    _check_sla(raw["sla"], kinds)
     return Config(
         kinds=kinds,
         lists=lists,
@@ -189,3 +194,41 @@ def build_config(raw: dict[str, Any]) -> Config:
         ltifr=org.get("ltifr", {}),
         raw=raw,
     )
+
+
+def _check_risk(risk: dict[str, Any]) -> None:
+    """Bands must tile every score of the matrix, in order, so each rating has one band."""
+    levels = int(risk["levels"])
+    expected = 1
+    names = []
+    for band in risk["bands"]:
+        if band["min"] != expected or band["max"] < band["min"]:
+            raise ConfigError(f"risk.bands: band {band['name']} must start at {expected}")
+        expected = band["max"] + 1
+        names.append(band["name"])
+    if expected != levels * levels + 1:
+        raise ConfigError(f"risk.bands must end at {levels * levels}")
+    for key in ("breach_min_band", "close_blocked_from_band"):
+        if risk.get(key) is not None and risk[key] not in names:
+            raise ConfigError(f"risk.{key}: no band named {risk[key]!r}")
+
+
+def _check_sla(sla: dict[str, Any], kinds: dict[str, KindSpec]) -> None:
+    """Parse every calendar entry and duration now, not the first time a card needs it."""
+    from forms.calendar import BusinessCalendar, parse_duration
+
+    try:
+        BusinessCalendar.from_config(sla)
+        for name, profile in sla["profiles"].items():
+            for spec in profile.values():
+                values = spec if isinstance(spec, list) else (
+                    spec.values() if isinstance(spec, dict) else [spec])
+                for value in values:
+                    parse_duration(value)
+            if "acknowledge" not in profile or "resolve" not in profile:
+                raise ValueError(f"profile {name} needs acknowledge and resolve")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"sla: {exc}") from exc
+    for kind in kinds.values():
+        if kind.sla_profile not in sla["profiles"]:
+            raise ConfigError(f"kind {kind.name}: no SLA profile {kind.sla_profile!r}")

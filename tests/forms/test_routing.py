@@ -82,12 +82,12 @@ def test_category_rule_does_not_match_a_card_without_category() -> None:
     assert route("complaint", {"site": "yug"}, CONFIG).rule_id == "fallback:yug"
 
 
-def test_rule_with_empty_chain_is_skipped() -> None:
-    config = with_routing(rules=[
-        {"id": "nobody", "site": "sever", "department": "synthesis", "chain": []},
-        {"id": "site", "site": "sever", "chain": ["kuznetsova"]},
-    ])
-    assert route("hazard", hazard(department="synthesis"), config).rule_id == "site"
+def test_rule_with_empty_chain_is_refused_when_the_config_loads() -> None:
+    with pytest.raises(ConfigError, match="chain is empty"):
+        with_routing(rules=[
+            {"id": "nobody", "site": "sever", "department": "synthesis", "chain": []},
+            {"id": "site", "site": "sever", "chain": ["kuznetsova"]},
+        ])
 
 
 # --- fallbacks ---------------------------------------------------------------------------
@@ -127,9 +127,8 @@ def test_site_fallback_with_empty_chain_goes_to_global() -> None:
 
 
 def test_empty_global_fallback_is_a_config_error() -> None:
-    config = with_routing(rules=[], fallback={"*": []})
     with pytest.raises(ConfigError):
-        route("hazard", hazard(site="office"), config)
+        with_routing(rules=[], fallback={"*": []})
 
 
 @given(
