@@ -1,0 +1,226 @@
+"""One editor widget per field type of the card kinds (forms.config.FIELD_TYPES).
+
+An editor knows its widget, reads its value as card JSON wants it (None = left empty) and can
+be reset. The form is generated from these, so a field an admin adds to kinds.json appears
+without code; a new field *type* is one class here and one line in EDITORS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from forms.config import Config, FieldSpec
+from forms.i18n import field_label, option_label, tr
+
+
+class FieldEditor:
+    """Base: `widget` goes into the form; `value()` is the card JSON value or None."""
+
+    label_in_widget = False  # a check box carries its own label
+
+    def __init__(self, spec: FieldSpec, config: Config, defaults: dict[str, Any]) -> None:
+        self.spec = spec
+        self.config = config
+        self.widget = self._build(defaults.get(spec.name, spec.default))
+
+    def _build(self, default: Any) -> QWidget:
+        raise NotImplementedError
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def label(self) -> str:
+        return field_label(self.spec.name) + (" *" if self.spec.required else "")
+
+    def options(self) -> list[tuple[str, str]]:
+        """(label, code) of the field's list."""
+        codes = self.config.lists.get(self.spec.list or "", [])
+        return [(option_label(self.spec.list or "", c, config=self.config), c) for c in codes]
+
+
+class TextEditor(FieldEditor):
+    def _build(self, default: Any) -> QWidget:
+        self.edit = QLineEdit(str(default or ""))
+        if self.spec.max_length:
+            self.edit.setMaxLength(self.spec.max_length)
+        return self.edit
+
+    def value(self) -> Any:
+        return self.edit.text().strip() or None
+
+
+class LongTextEditor(FieldEditor):
+    def _build(self, default: Any) -> QWidget:
+        self.edit = QPlainTextEdit(str(default or ""))
+        self.edit.setTabChangesFocus(True)
+        self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * 4 + 14)
+        return self.edit
+
+    def value(self) -> Any:
+        return self.edit.toPlainText().strip() or None
+
+
+class BoolEditor(FieldEditor):
+    label_in_widget = True
+
+    def _build(self, default: Any) -> QWidget:
+        self.box = QCheckBox(field_label(self.spec.name))
+        self.box.setChecked(bool(default))
+        return self.box
+
+    def value(self) -> Any:
+        return self.box.isChecked()
+
+
+class ChoiceEditor(FieldEditor):
+    """A fixed list; nothing is picked for the user unless the kind has a default."""
+
+    def _build(self, default: Any) -> QWidget:
+        self.combo = QComboBox()
+        self.combo.addItem(tr("ui.form.choose"), None)
+        for label, code in self.options():
+            self.combo.addItem(label, code)
+        index = self.combo.findData(default) if default is not None else -1
+        self.combo.setCurrentIndex(max(index, 0))
+        return self.combo
+
+    def value(self) -> Any:
+        return self.combo.currentData()
+
+
+class OpenChoiceEditor(FieldEditor):
+    """A list to pick from, or any text typed in: an unknown site is accepted as written."""
+
+    def _build(self, default: Any) -> QWidget:
+        self.combo = QComboBox()
+        self.combo.setEditable(True)
+        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for label, code in self.options():
+            self.combo.addItem(label, code)
+        index = self.combo.findData(default) if default is not None else -1
+        self.combo.setCurrentIndex(index)
+        if index < 0:
+            self.combo.setEditText(str(default or ""))
+        line = self.combo.lineEdit()
+        line.setPlaceholderText(tr("ui.form.choose_or_type"))
+        return self.combo
+
+    def value(self) -> Any:
+        text = self.combo.currentText().strip()
+        if not text:
+            return None
+        index = self.combo.findText(text, Qt.MatchFlag.MatchFixedString)
+        return self.combo.itemData(index) if index >= 0 else text
+
+
+class MultiChoiceEditor(FieldEditor):
+    def _build(self, default: Any) -> QWidget:
+        widget = QWidget()
+        grid = QGridLayout(widget)
+        grid.setContentsMargins(0, 0, 0, 0)
+        chosen = set(default or [])
+        self.boxes: list[tuple[QCheckBox, str]] = []
+        options = self.options()
+        per_column = (len(options) + 1) // 2
+        for i, (label, code) in enumerate(options):
+            box = QCheckBox(label)
+            box.setChecked(code in chosen)
+            grid.addWidget(box, i % per_column, i // per_column)
+            self.boxes.append((box, code))
+        return widget
+
+    def value(self) -> Any:
+        return [code for box, code in self.boxes if box.isChecked()]
+
+
+class DateTimeEditor(FieldEditor):
+    """When it happened, in local time; «не знаю» leaves the field empty."""
+
+    def _build(self, default: Any) -> QWidget:
+        widget = QWidget()
+        row = QHBoxLayout(widget)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.edit = QDateTimeEdit(QDateTime.currentDateTime())
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat(tr("ui.format.qt_datetime"))
+        self.edit.setMaximumDateTime(QDateTime.currentDateTime().addSecs(3600))
+        self.unknown = QCheckBox(tr("ui.form.unknown_time"))
+        self.unknown.toggled.connect(lambda on: self.edit.setEnabled(not on))
+        row.addWidget(self.edit)
+        row.addWidget(self.unknown)
+        row.addStretch(1)
+        return widget
+
+    def value(self) -> Any:
+        if self.unknown.isChecked():
+            return None
+        local: datetime = self.edit.dateTime().toPython()  # naive, the workstation's time
+        return local.astimezone().isoformat(timespec="minutes")
+
+
+class PhotosEditor(FieldEditor):
+    def _build(self, default: Any) -> QWidget:
+        widget = QWidget()
+        column = QVBoxLayout(widget)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.list = QListWidget()
+        self.list.setFixedHeight(self.list.fontMetrics().lineSpacing() * 3 + 12)
+        self.list.addItems([str(p) for p in default or []])
+        buttons = QHBoxLayout()
+        add = QPushButton(tr("ui.form.add_photos"))
+        add.clicked.connect(self._add)
+        remove = QPushButton(tr("ui.form.remove_photo"))
+        remove.clicked.connect(lambda: self.list.takeItem(self.list.currentRow()))
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        column.addWidget(self.list)
+        column.addLayout(buttons)
+        return widget
+
+    def _add(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.widget, tr("ui.form.add_photos_title"), str(Path.home()),
+            tr("ui.form.photo_filter"))
+        self.add_paths(paths)
+
+    def add_paths(self, paths: list[str]) -> None:
+        shown = {self.list.item(i).text() for i in range(self.list.count())}
+        self.list.addItems([p for p in paths if p not in shown])
+
+    def value(self) -> Any:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+
+EDITORS: dict[str, type[FieldEditor]] = {
+    "text": TextEditor,
+    "longtext": LongTextEditor,
+    "bool": BoolEditor,
+    "choice": ChoiceEditor,
+    "open_choice": OpenChoiceEditor,
+    "multichoice": MultiChoiceEditor,
+    "datetime": DateTimeEditor,
+    "photos": PhotosEditor,
+}
+
+
+def editor_for(spec: FieldSpec, config: Config, defaults: dict[str, Any]) -> FieldEditor:
+    return EDITORS.get(spec.type, TextEditor)(spec, config, defaults)

@@ -1,0 +1,67 @@
+"""Fixtures for the desktop tests: a temporary home, its store, and the main window on it.
+
+Qt runs offscreen (tests/conftest.py sets QT_QPA_PLATFORM); pytest-qt provides the session's
+QApplication. Waiting is always `qtbot.waitUntil`, never sleep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from desktop.main_window import MainWindow
+from forms import i18n
+from forms.config import Config
+from forms.home import Home, open_home
+from forms.service import CardService
+from forms.store.repo import Store
+
+USER = "ivanov"
+
+
+@pytest.fixture(autouse=True)
+def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every desktop test speaks the default language, whatever the machine's locale."""
+    for name in ("SAFECARD_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "SAFECARD_USER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    monkeypatch.setenv("SAFECARD_ANONYMOUS_DELAY", "0")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return open_home(tmp_path / "home")
+
+
+@pytest.fixture
+def config(home: Home) -> Config:
+    return home.config()
+
+
+@pytest.fixture
+def store(home: Home, config: Config) -> Iterator[Store]:
+    store = home.open_store(config)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def service(store: Store, config: Config, home: Home) -> CardService:
+    return CardService(store, config, user=USER, blobs=home.blobs)
+
+
+@pytest.fixture
+def window(qtbot, home: Home, config: Config, store: Store) -> Iterator[MainWindow]:
+    window = MainWindow(home, config, store, user=USER)
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()  # waits for the worker before the store fixture closes the store
+

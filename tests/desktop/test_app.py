@@ -1,0 +1,33 @@
+"""Starting the app: the home's store opens, the window shows, the exit code comes back."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.app import run
+from desktop.main_window import MainWindow
+
+pytestmark = pytest.mark.desktop
+
+
+def test_run_opens_the_home_and_shows_the_main_window_in_russian(qtbot, tmp_path):
+    seen: list[MainWindow] = []
+
+    def close_when_shown() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(10, close_when_shown)
+            return
+        seen.extend(windows)
+        for window in windows:
+            window.close()
+
+    QTimer.singleShot(0, close_when_shown)
+    assert run(str(tmp_path / "home"), argv=["safecard"]) == 0
+    [window] = seen
+    assert QCoreApplication.applicationName() == "SafeCard"
+    assert window.sidebar.item(0).text() == "Подать сообщение"
+    assert (tmp_path / "home" / "safecard.db").is_file()
