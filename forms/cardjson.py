@@ -13,7 +13,7 @@ from typing import Any
 from forms import deadlines
 from forms.card import Card, HistoryEntry, Rating
 from forms.config import Config
-from forms.i18n import option_label, tr
+from forms.i18n import format_date, option_label, tr
 
 
 def card_json(card: Card, config: Config, now: datetime, *, history: bool = False,
@@ -98,8 +98,8 @@ def history_summary(entry: HistoryEntry, config: Config, lang: str | None = None
         params.update(score=p.get("score"), band=option_label("bands", p.get("band", ""), lang))
     elif entry.type in ("action.added", "action.updated"):
         params.update(title=p.get("title", ""), owner=config.user_name(p.get("owner")) or "",
-                      due=p.get("due", ""), status=option_label("action_status",
-                                                                p.get("status", ""), lang))
+                      due=format_date(p.get("due", ""), lang),
+                      status=option_label("action_status", p.get("status", ""), lang))
     elif entry.type == "comment.added":
         params["text"] = p.get("text", "")
     elif entry.type == "state.changed":
@@ -108,4 +108,6 @@ def history_summary(entry: HistoryEntry, config: Config, lang: str | None = None
     key = f"history.{entry.type}"
     if entry.type == "verified":
         key += ".effective" if p.get("effective") else ".not_effective"
+    elif entry.type == "state.changed" and params["text"]:
+        key += ".with_text"
     return tr(key, lang, **params).strip()

@@ -113,3 +113,14 @@ def option_label(list_name: str, code: str, lang: str | None = None,
             return configured
     key = f"option.{list_name}.{code}"
     return tr(key, lang) if has(key, lang) or has(key, "ru") else code
+
+
+def format_date(iso: str, lang: str | None = None) -> str:
+    """A calendar date as people of that language write it (23.11.2026 in Russian)."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso
+    return day.strftime("%d.%m.%Y") if (lang or current_language()) == "ru" else day.isoformat()
