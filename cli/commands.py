@@ -3,96 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from cli import render
+from cli import render, report_cmd
+from cli.context import (
+    MAX_STDIN_BYTES,
+    Context,
+    decode_json,
+    emit_json,
+    parse_date,
+    parse_int,
+)
 from forms.cardjson import card_json
-from forms.config import Config
 from forms.errors import BadInput, SafeCardError
-from forms.home import Home, open_home
 from forms.i18n import error_text, tr
-from forms.service import CardService
-from forms.store.repo import CardQuery, Store
-
-MAX_STDIN_BYTES = 1024 * 1024
-
-
-class Context:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.home: Home = open_home(args.home)
-        self.config: Config = self.home.config()
-        self._store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = self.home.open_store(self.config)
-        return self._store
-
-    def service(self) -> CardService:
-        return CardService(self.store, self.config, user=self.home.user(self.args.user),
-                           device_id=self.home.device_id(self.store), blobs=self.home.blobs)
-
-    def now(self) -> datetime:
-        text = getattr(self.args, "now", None)
-        return parse_moment(text, self.config) if text else datetime.now(UTC)
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-
-
-def parse_moment(text: str, config: Config) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput("bad_datetime", value=text) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(config.sla["calendar"]["timezone"]))
-    return moment.astimezone(UTC)
-
-
-def parse_date(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadInput("bad_date", value=text, option=option) from None
-
-
-def parse_int(text: str, option: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise BadInput("bad_number", value=text, option=option) from None
-
-
-def decode_json(raw: bytes, where: str = "") -> Any:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput("not_utf8", where=where) from None
-    if not text.strip():
-        raise BadInput("empty_input", where=where)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput("malformed_json", where=where, line=exc.lineno, column=exc.colno,
-                       detail=exc.msg) from None
-    except RecursionError:
-        raise BadInput("malformed_json", where=where, line=1, column=1,
-                       detail="nesting too deep") from None
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
+from forms.store.repo import CardQuery
 
 # ---- commands ----------------------------------------------------------------------------
 
@@ -239,22 +168,6 @@ def cmd_comment(ctx: Context) -> int:
     return _done(ctx, ctx.args.id)
 
 
-def cmd_report(ctx: Context) -> int:
-    from reports.audit import write_audit
-
-    a = ctx.args
-    date_from, date_to = parse_date(a.date_from, "--from"), parse_date(a.date_to, "--to")
-    if date_to < date_from:
-        raise BadInput("bad_period", date_from=a.date_from, date_to=a.date_to)
-    out = Path(a.output)
-    if not out.parent.is_dir():
-        raise BadInput("output_folder_missing", path=str(out.parent))
-    write_audit(ctx.store, ctx.config, date_from=date_from, date_to=date_to, site=a.site,
-                out=out, generated_at=datetime.now(UTC), now=ctx.now())
-    print(tr("cli.report_done", path=out))
-    return 0
-
-
 def cmd_rebuild(ctx: Context) -> int:
     count = ctx.store.rebuild()
     print(tr("cli.rebuild_done", count=count))
@@ -271,7 +184,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "demo": cmd_demo, "file": cmd_file, "import": cmd_import, "list": cmd_list,
     "show": cmd_show, "assess": cmd_assess, "action": cmd_action, "verify": cmd_verify,
     "close": cmd_close, "reject": cmd_reject, "reopen": cmd_reopen, "comment": cmd_comment,
-    "report": cmd_report, "rebuild": cmd_rebuild,
+    "rebuild": cmd_rebuild, **report_cmd.COMMANDS,
 }
 
 

@@ -7,6 +7,7 @@ import re
 import sys
 from typing import NoReturn
 
+from cli import report_cmd
 from forms.i18n import tr
 
 EXIT_BAD_INPUT = 2
@@ -129,15 +130,7 @@ def build_parser() -> FriendlyParser:
     p.add_argument("--text", required=True)
     p.add_argument("--question", action="store_true", help=tr("cli.help.question"))
 
-    p = sub.add_parser("report", help=tr("cli.help.report"))
-    report_sub = p.add_subparsers(dest="report_kind", parser_class=FriendlyParser,
-                                  required=True)
-    r = report_sub.add_parser("audit", help=tr("cli.help.report_audit"))
-    r.add_argument("--from", dest="date_from", required=True)
-    r.add_argument("--to", dest="date_to", required=True)
-    r.add_argument("--site")
-    r.add_argument("-o", "--output", required=True)
-    r.add_argument("--now", help=tr("cli.help.now"))
+    report_cmd.add_parsers(sub, FriendlyParser)
 
     sub.add_parser("rebuild", help=tr("cli.help.rebuild"))
     return parser
