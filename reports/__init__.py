@@ -1,0 +1,11 @@
+"""PDF reports (DESIGN.md §8), built with ReportLab over the `forms` core and nothing else.
+
+fonts       the embedded DejaVu faces, registered once
+styles      paragraph and table styles, table helpers
+document    the A4 page shape: running header, "page N of M" footer, metadata, determinism
+scope       the period and filters a report covers, and the SHA-256 of its event-log slice
+metrics     figures over cards (pure functions shared with the dashboard)
+formatting  values as a reader sees them: language, site timezone, labels
+card_section one card as an audit record
+audit       the audit report: `write_audit`
+"""

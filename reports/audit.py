@@ -1,0 +1,199 @@
+"""The audit report (DESIGN.md §8): every card filed in a period, with its full record.
+
+Layout: a heading with the scope (period, site, timezone), when it was generated, and the
+SHA-256 of the event log slice it was built from; a summary (cards by kind × state, cards
+overdue at the judging moment with their missed deadlines); then one section per card.
+
+The same store, configuration and `generated_at` give the same bytes: nothing reads the
+clock (`now` defaults to `generated_at`), cards come in filing order, and the PDF is written
+in ReportLab's invariant mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Spacer
+
+from forms.card import Card
+from forms.config import Config
+from forms.deadlines import DeadlineStatus
+from forms.store.repo import Store
+from reports import metrics
+from reports.card_section import LABEL_WIDTH, card_section
+from reports.document import FRAME_WIDTH, Furniture, Metadata, ReportDocument
+from reports.formatting import Formatter
+from reports.scope import LogSlice, Period, Scope, cards_in_scope, log_slice, site_timezone
+from reports.styles import Styles, cell, grid, heading, stylesheet, text
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    """What was written, for the caller to show or log."""
+
+    path: Path
+    date_from: date
+    date_to: date
+    site: str | None
+    cards: int
+    events: int
+    overdue: int  # cards with at least one deadline overdue at the judging moment
+    pages: int
+    sha256: str  # of the event log slice (see reports.scope)
+
+
+def write_audit(
+    store: Store,
+    config: Config,
+    *,
+    date_from: date,
+    date_to: date,
+    site: str | None,
+    out: Path,
+    lang: str | None = None,
+    generated_at: datetime,
+    now: datetime | None = None,
+    department: str | None = None,
+) -> AuditSummary:
+    """Write the audit PDF of the cards filed from `date_from` to `date_to` (both included,
+    in the site calendar's timezone) at `site` (None: all) to `out`.
+
+    `generated_at` is printed as the generation time and is the only clock the report reads;
+    deadlines are judged at `now`, which defaults to it. `lang` defaults to the user's.
+    Raises BadInput("bad_period") when the period is reversed.
+    """
+    if generated_at.tzinfo is None or (now is not None and now.tzinfo is None):
+        raise ValueError("generated_at and now must be timezone-aware")
+    fmt = Formatter.create(config, lang, site_timezone(config))
+    scope = Scope(Period(date_from, date_to, fmt.tz), site, department)
+    judged_at = now or generated_at
+    cards = cards_in_scope(store, scope)
+    log = log_slice(store, [c.id for c in cards])
+    statuses = {c.id: metrics.deadline_statuses(c, config, judged_at) for c in cards}
+    overdue = sum(1 for c in cards if metrics.overdue(statuses[c.id]))
+
+    st = stylesheet()
+    story: list[Flowable] = _heading(scope, log, len(cards), generated_at, judged_at, fmt, st)
+    if cards:
+        story += _summary(cards, statuses, judged_at, fmt, st)
+        story += heading(fmt.t("report.audit.cards_heading"), st.h1, 60 * mm)
+        for card in cards:
+            story += card_section(card, statuses[card.id], fmt, st)
+    else:
+        story.append(text(fmt.t("report.audit.empty"), st.body))
+
+    period = _period_text(scope.period, fmt)
+    title = fmt.t("report.audit.title")
+    doc = ReportDocument(
+        out,
+        Metadata(title=f"{title}, {period}", subject=_scope_text(scope, fmt),
+                 keywords=(f"sha256:{log.sha256}",), lang=fmt.lang),
+        Furniture(
+            header=" · ".join([title, period, _site_text(scope, fmt)] + (
+                [fmt.option("departments", scope.department)] if scope.department else [])),
+            footer=fmt.t("report.footer", title=title, period=period,
+                         generated=fmt.moment(generated_at)),
+            page_label=lambda page, total: fmt.t("report.page", page=page, total=total),
+            continued=lambda section: fmt.t("report.continued", section=section),
+        ),
+    )
+    pages = doc.render(story)
+    return AuditSummary(out, date_from, date_to, site, len(cards), log.events, overdue, pages,
+                        log.sha256)
+
+
+def _period_text(period: Period, fmt: Formatter) -> str:
+    return fmt.t("report.period_range", first=fmt.day(period.first), last=fmt.day(period.last))
+
+
+def _scope_text(scope: Scope, fmt: Formatter) -> str:
+    parts = [fmt.t("report.scope.period", period=_period_text(scope.period, fmt)),
+             fmt.t("report.scope.site", site=_site_text(scope, fmt))]
+    if scope.department:
+        parts.append(fmt.t("report.scope.department",
+                           department=fmt.option("departments", scope.department)))
+    return "; ".join(parts)
+
+
+def _site_text(scope: Scope, fmt: Formatter) -> str:
+    return fmt.option("sites", scope.site) if scope.site else fmt.t("report.all_sites")
+
+
+def _heading(scope: Scope, log: LogSlice, cards: int, generated_at: datetime,
+             judged_at: datetime, fmt: Formatter, st: Styles) -> list[Flowable]:
+    rows = [
+        ("report.heading.period", _period_text(scope.period, fmt)),
+        ("report.heading.timezone", str(fmt.tz)),
+        ("report.heading.site", _site_text(scope, fmt)),
+    ]
+    if scope.department:
+        rows.append(("report.heading.department", fmt.option("departments", scope.department)))
+    rows += [
+        ("report.heading.generated_at", fmt.moment(generated_at)),
+        ("report.heading.judged_at", fmt.moment(judged_at)),
+        ("report.heading.cards", str(cards)),
+        ("report.heading.events", str(log.events)),
+    ]
+    table_rows: list[list[object]] = [[cell(fmt.t(k), st.cell_bold), cell(v, st.cell)]
+                                      for k, v in rows]
+    table_rows.append([cell(fmt.t("report.heading.digest"), st.cell_bold),
+                       cell(log.sha256, st.mono)])
+    widths = [LABEL_WIDTH + 16 * mm, FRAME_WIDTH - LABEL_WIDTH - 16 * mm]
+    return [
+        text(fmt.t("report.audit.title"), st.title),
+        text(fmt.t("report.audit.subtitle"), st.subtitle),
+        grid(table_rows, widths, header=False, zebra=False),
+        Spacer(1, 1.5 * mm),
+        text(fmt.t("report.heading.digest_note"), st.note),
+    ]
+
+
+def _summary(cards: list[Card], statuses: dict[str, list[DeadlineStatus]],
+             judged_at: datetime, fmt: Formatter, st: Styles) -> list[Flowable]:
+    counts = metrics.kind_state_counts(cards, fmt.config)
+    # States down, kinds across: eight states never fit as columns once labels are Russian.
+    head: list[object] = [cell(fmt.t("report.summary.state"), st.cell_head)]
+    head += [cell(fmt.kind(k), st.cell_head) for k in counts.kinds]
+    head.append(cell(fmt.t("report.summary.total"), st.cell_head))
+    rows: list[list[object]] = [head]
+    for state in counts.states:
+        rows.append([cell(fmt.state(state), st.cell)]
+                    + [cell(counts.get(k, state) or "", st.cell_right) for k in counts.kinds]
+                    + [cell(counts.state_total(state) or "", st.cell_right)])
+    rows.append([cell(fmt.t("report.summary.total"), st.cell_bold)]
+                + [cell(counts.kind_total(k), st.cell_right_bold) for k in counts.kinds]
+                + [cell(counts.total, st.cell_right_bold)])
+    first = 42 * mm
+    columns = len(counts.kinds) + 1
+    widths = [first] + [(FRAME_WIDTH - first) / columns] * columns
+    story: list[Flowable] = [
+        *heading(fmt.t("report.summary.heading"), st.h1, 60 * mm),
+        grid(rows, widths, ("LINEABOVE", (0, -1), (-1, -1), 0.8, st.cell.textColor)),
+    ]
+    late = [(c, s) for c in cards for s in metrics.overdue(statuses[c.id])]
+    overdue_cards = len({c.id for c, _ in late})
+    story.append(Spacer(1, 2 * mm))
+    story.append(text(fmt.t("report.summary.overdue", at=fmt.moment(judged_at),
+                            count=overdue_cards), st.body))
+    if late:
+        story.append(_overdue_table(late, fmt, st))
+    return story
+
+
+def _overdue_table(late: list[tuple[Card, DeadlineStatus]], fmt: Formatter,
+                   st: Styles) -> Flowable:
+    head = ["report.overdue.card", "report.overdue.title", "report.overdue.deadline",
+            "report.overdue.due", "report.overdue.owner", "report.overdue.escalated"]
+    rows: list[list[object]] = [[cell(fmt.t(k), st.cell_head) for k in head]]
+    for card, s in late:
+        rows.append([cell(fmt.card_number(card.id), st.mono), cell(card.title, st.cell),
+                     cell(fmt.t(f"report.deadline.{s.deadline.kind}"), st.cell),
+                     cell(fmt.moment(s.deadline.due), st.cell),
+                     cell(fmt.user(s.deadline.owner), st.cell),
+                     cell(fmt.user(s.escalated_to) if s.escalated_to else "—", st.cell)])
+    widths = [19 * mm, 0.0, 24 * mm, 26 * mm, 32 * mm, 32 * mm]
+    widths[1] = FRAME_WIDTH - sum(widths)
+    return grid(rows, widths)
