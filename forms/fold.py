@@ -170,6 +170,9 @@ def _state_changed(card: Card, e: Event) -> None:
         card.reopened_at = e.at
         card.closed_at = None
         card.resolution = None
+        # The fix did not hold: what was verified no longer stands and must be checked again.
+        card.risk_residual = None
+        card.verified_at = None
         card.effective = None
         card.risk_acceptance = None
         card.reopen_count += 1

@@ -60,6 +60,7 @@ class CardService:
         device_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         blobs: Path | None = None,
+        queue_for_sync: bool = True,
     ) -> None:
         self.store = store
         self.config = config
@@ -67,6 +68,8 @@ class CardService:
         self.device_id = device_id
         self.clock = clock
         self.blobs = blobs
+        # Demo data is made locally and must never reach a server: it is not queued.
+        self.queue_for_sync = queue_for_sync
         self._hlc = HybridClock(wall_ms=lambda: int(self.clock().timestamp() * 1000))
 
     @property
@@ -176,7 +179,10 @@ class CardService:
                   device_id=None if anonymous else self.device_id)
             for t, p in drafts
         ]
-        if anonymous:
+        if not self.queue_for_sync:
+            self.store.append(stamped, outbox=None, device_id=None if anonymous
+                              else self.device_id)
+        elif anonymous:
             delay = _anonymous_delay()
             not_before = self.clock() + timedelta(seconds=secrets.randbelow(delay + 1))
             self.store.append(stamped, outbox="anonymous", not_before=not_before)

@@ -8,13 +8,16 @@ events in the outbox, all in one durable commit.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from forms import deadlines
@@ -24,7 +27,7 @@ from forms.errors import BadInput, NotFound
 from forms.events import Event
 from forms.fold import fold
 from forms.serialize import card_from_dict, card_to_dict
-from forms.store.db import make_engine, upgrade
+from forms.store.db import WRITE_OPTION, make_engine, upgrade
 from forms.store.models import ActionRow, CardRow, EventRow, MetaRow, OutboxRow
 
 SEARCH_FIELDS = ("title", "description", "account", "proposal", "location", "conclusion")
@@ -49,6 +52,11 @@ class CardQuery:
     open_only: bool = False
 
 
+# The list columns a list may be sorted by, on the database (lazy pages stay in order).
+SORTABLE = {"filed_at": "filed_at", "title": "title", "kind": "kind", "state": "state",
+            "site": "site", "supervisor": "supervisor", "risk": "risk_score"}
+
+
 class Store:
     def __init__(self, url: str, config: Config, *, migrate: bool = True) -> None:
         self.url = url
@@ -57,6 +65,11 @@ class Store:
         if migrate:
             upgrade(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        # Writes take the write lock when they begin (see db._sqlite_begin); the thread lock
+        # keeps this process's own writers from queueing on SQLite's busy timeout.
+        self.writing = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}),
+                                    expire_on_commit=False)
+        self._write_lock = threading.RLock()
         self.is_sqlite = self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
@@ -77,10 +90,39 @@ class Store:
         With `device_id`, events of that device get the next numbers of its per-device
         sequence (DESIGN.md §7), taken in the same transaction so no number is lost or reused.
         """
-        with self.session.begin() as s:
+        with self._write_lock, self.writing.begin() as s:
             if device_id is not None:
                 events = self._number(s, events, device_id)
             return self._append(s, events, outbox, not_before)
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many small commits without an fsync each (demo data, imports that can be redone).
+
+        Connections checked out inside the block run with synchronous=NORMAL — in WAL mode
+        still safe against a crash of the app, not against power loss — and go back to FULL
+        when returned; a final checkpoint writes everything to the database file.
+        """
+        if not self.is_sqlite:
+            yield
+            return
+
+        def relax(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            _pragma(dbapi_connection, "synchronous=NORMAL")
+
+        def restore(dbapi_connection: Any, _record: Any) -> None:
+            if dbapi_connection is not None:  # None when the pool dropped a broken one
+                _pragma(dbapi_connection, "synchronous=FULL")
+
+        sa_event.listen(self.engine, "checkout", relax)
+        sa_event.listen(self.engine, "checkin", restore)
+        try:
+            yield
+        finally:
+            sa_event.remove(self.engine, "checkout", relax)
+            sa_event.remove(self.engine, "checkin", restore)
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(FULL)")
 
     def _number(self, s: Session, events: Sequence[Event], device_id: str) -> list[Event]:
         row = s.get(MetaRow, "device_seq")
@@ -142,8 +184,8 @@ class Store:
             last_hlc=last_hlc,
             data=card_to_dict(card),
         )
-        s.execute(delete(CardRow).where(CardRow.id == card.id))
-        s.execute(insert(CardRow).values(**values))
+        # An upsert keeps the row's rowid, which keys its search-index entry.
+        s.execute(_upsert(s, values))
         s.execute(delete(ActionRow).where(ActionRow.card_id == card.id))
         if card.actions:
             s.execute(insert(ActionRow), [
@@ -153,13 +195,16 @@ class Store:
             ])
         if self.is_sqlite:
             body = "\n".join(str(f.get(k) or "") for k in SEARCH_FIELDS if k != "title")
-            s.execute(text("DELETE FROM cards_fts WHERE card_id = :id"), {"id": card.id})
-            s.execute(text("INSERT INTO cards_fts(card_id, title, body) VALUES (:id, :t, :b)"),
-                      {"id": card.id, "t": card.title, "b": body})
+            rowid = s.execute(text("SELECT rowid FROM cards WHERE id = :id"),
+                              {"id": card.id}).scalar_one()
+            s.execute(text("DELETE FROM cards_fts WHERE rowid = :r"), {"r": rowid})
+            s.execute(text("INSERT INTO cards_fts(rowid, card_id, title, body) "
+                           "VALUES (:r, :id, :t, :b)"),
+                      {"r": rowid, "id": card.id, "t": card.title, "b": body})
 
     def rebuild(self) -> int:
         """Throw the projection away and fold every card again from the log."""
-        with self.session.begin() as s:
+        with self._write_lock, self.writing.begin() as s:
             s.execute(delete(CardRow))
             s.execute(delete(ActionRow))
             if self.is_sqlite:
@@ -251,10 +296,12 @@ class Store:
                    CardRow.location.ilike(pattern, escape="\\"))
 
     def list_cards(self, query: CardQuery | None = None, *, limit: int | None = None,
-                   offset: int = 0, newest_first: bool = True) -> list[Card]:
+                   offset: int = 0, newest_first: bool = True,
+                   sort_by: str = "filed_at") -> list[Card]:
+        """`sort_by` is one of SORTABLE; `newest_first` then means descending (ties by id)."""
         stmt = self._select(query or CardQuery())
-        order = (CardRow.filed_at.desc(), CardRow.id.desc()) if newest_first else (
-            CardRow.filed_at, CardRow.id)
+        column = getattr(CardRow, SORTABLE[sort_by])
+        order = (column.desc(), CardRow.id.desc()) if newest_first else (column, CardRow.id)
         stmt = stmt.order_by(*order).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
@@ -280,8 +327,24 @@ class Store:
             return row.value if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.session.begin() as s:
+        with self._write_lock, self.writing.begin() as s:
             s.merge(MetaRow(key=key, value=value))
+
+
+def _upsert(s: Session, values: dict[str, Any]) -> Any:
+    if s.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    stmt = dialect_insert(CardRow).values(**values)
+    changed = {k: stmt.excluded[k] for k in values if k != "id"}
+    return stmt.on_conflict_do_update(index_elements=[CardRow.id], set_=changed)
+
+
+def _pragma(dbapi_connection: Any, setting: str) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA {setting}")
+    cursor.close()
 
 
 def _event(row: EventRow) -> Event:

@@ -239,3 +239,18 @@ def test_anonymous_card_carries_no_actor_or_device(as_user: Service, store: Stor
     card = store.card(filed.card_id)
     assert card.reporter is None and card.anonymous
     assert filed.receipt not in str(events)
+
+
+def test_a_reopened_hazard_must_be_verified_again_before_closing(as_user: Service,
+                                                                 store: Store) -> None:
+    card_id = _assessed_hazard(as_user)
+    _through_actions(as_user, card_id)
+    boss = as_user("petrov")
+    boss.verify(card_id, 1, 1, 1, "ok", effective=True)
+    boss.close(card_id, "Сделано")
+    boss.reopen(card_id, "Масло снова течёт")
+    card = store.card(card_id)
+    assert card.risk_residual is None and card.risk_band == "high"
+    with pytest.raises(Conflict) as err:
+        boss.close(card_id, "Ещё раз сделано")
+    assert err.value.key == "verify_first"
