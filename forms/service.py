@@ -162,9 +162,8 @@ class CardService:
                  plan: Callable[[Card], list[workflow.Draft]]) -> Changes:
         card_id = self.store.resolve_id(card_id)
         workflow.check_role(self.role, operation)
-        card = self.store.card(card_id)
+        card, last = self.store.card_and_last_hlc(card_id)
         drafts = plan(card)
-        last = max((e.hlc for e in self.store.card_events(card_id)), default=0)
         self._append(card_id, drafts, last_hlc=last)
         return Changes((card_id,))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select, text
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +25,7 @@ from forms.card import Card
 from forms.config import Config
 from forms.errors import BadInput, NotFound
 from forms.events import Event
-from forms.fold import fold
+from forms.fold import apply, fold
 from forms.serialize import card_from_dict, card_to_dict
 from forms.store.db import WRITE_OPTION, make_engine, upgrade
 from forms.store.models import ActionRow, CardRow, EventRow, MetaRow, OutboxRow
@@ -71,6 +71,7 @@ class Store:
                                     expire_on_commit=False)
         self._write_lock = threading.RLock()
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._upsert_card = _upsert_statement(self.is_sqlite)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -143,29 +144,57 @@ class Store:
         fresh = [e for e in events if e.id not in known]
         if not fresh:
             return []
-        for event in fresh:
-            row = EventRow(
-                id=event.id, card_id=event.card_id, type=event.type, hlc=event.hlc,
-                actor=event.actor, device_id=event.device_id, device_seq=event.device_seq,
-                payload=event.payload,
-            )
-            s.add(row)
-            s.flush()
-            if outbox is not None:
-                s.add(OutboxRow(event_id=event.id, seq=row.seq, channel=outbox,
-                                not_before=not_before, attempts=0))
-        card_ids = list(dict.fromkeys(e.card_id for e in fresh))
-        self._project(s, card_ids)
-        return card_ids
+        # Core statements built once (below), not ORM units of work: this is the hot path.
+        conn = s.connection()
+        seqs = conn.execute(_INSERT_EVENTS, [
+            dict(id=e.id, card_id=e.card_id, type=e.type, hlc=e.hlc, actor=e.actor,
+                 device_id=e.device_id, device_seq=e.device_seq, payload=e.payload)
+            for e in fresh
+        ]).scalars().all()
+        if outbox is not None:
+            conn.execute(_INSERT_OUTBOX, [
+                dict(event_id=e.id, seq=seq, channel=outbox, not_before=not_before, attempts=0)
+                for e, seq in zip(fresh, seqs, strict=True)
+            ])
+        return self._project(s, fresh)
 
-    def _project(self, s: Session, card_ids: list[str]) -> None:
+    def _project(self, s: Session, fresh: Sequence[Event]) -> list[str]:
+        """Bring the projection of the touched cards up to date with the new events.
+
+        The usual case (a local step, always stamped after the card's last event) applies the
+        new events to the stored card; anything else — a new card, events arriving out of
+        order from another workstation — folds the card again from its whole log. Both give
+        the same card: the fold is deterministic and a test holds rebuild == incremental.
+        """
         by_card: dict[str, list[Event]] = defaultdict(list)
+        for event in fresh:
+            by_card[event.card_id].append(event)
+        refold: list[str] = []
+        for chunk in _chunks(list(by_card), 500):
+            stored = {row.id: row for row in s.execute(
+                select(CardRow.id, CardRow.last_hlc, CardRow.data).where(CardRow.id.in_(chunk)))}
+            for card_id in chunk:
+                new = sorted(by_card[card_id], key=lambda e: e.sort_key)
+                row = stored.get(card_id)
+                if row is None or new[0].hlc <= row.last_hlc:
+                    refold.append(card_id)
+                    continue
+                card = card_from_dict(row.data)
+                for event in new:
+                    apply(card, event)
+                self._write_projection(s, card, new[-1].hlc)
+        self._refold(s, refold)
+        return list(by_card)
+
+    def _refold(self, s: Session, card_ids: list[str]) -> None:
         for chunk in _chunks(card_ids, 500):
+            by_card: dict[str, list[Event]] = defaultdict(list)
             for row in s.scalars(select(EventRow).where(EventRow.card_id.in_(chunk))):
                 by_card[row.card_id].append(_event(row))
-        for card_id in card_ids:
-            log = by_card[card_id]
-            self._write_projection(s, fold(log, card_id), max((e.hlc for e in log), default=0))
+            for card_id in chunk:
+                log = by_card[card_id]
+                self._write_projection(s, fold(log, card_id),
+                                       max((e.hlc for e in log), default=0))
 
     def _write_projection(self, s: Session, card: Card, last_hlc: int) -> None:
         if card.filed_at is None:  # events arrived before the filing: nothing to show yet
@@ -184,23 +213,21 @@ class Store:
             last_hlc=last_hlc,
             data=card_to_dict(card),
         )
+        conn = s.connection()
         # An upsert keeps the row's rowid, which keys its search-index entry.
-        s.execute(_upsert(s, values))
-        s.execute(delete(ActionRow).where(ActionRow.card_id == card.id))
+        conn.execute(self._upsert_card, values)
+        conn.execute(_DELETE_ACTIONS, {"card_id": card.id})
         if card.actions:
-            s.execute(insert(ActionRow), [
+            conn.execute(_INSERT_ACTIONS, [
                 dict(id=a.id, card_id=card.id, title=a.title, owner=a.owner, due=a.due,
                      status=a.status, done_at=a.done_at)
                 for a in card.actions.values()
             ])
         if self.is_sqlite:
             body = "\n".join(str(f.get(k) or "") for k in SEARCH_FIELDS if k != "title")
-            rowid = s.execute(text("SELECT rowid FROM cards WHERE id = :id"),
-                              {"id": card.id}).scalar_one()
-            s.execute(text("DELETE FROM cards_fts WHERE rowid = :r"), {"r": rowid})
-            s.execute(text("INSERT INTO cards_fts(rowid, card_id, title, body) "
-                           "VALUES (:r, :id, :t, :b)"),
-                      {"r": rowid, "id": card.id, "t": card.title, "b": body})
+            rowid = conn.execute(_FTS_ROWID, {"id": card.id}).scalar_one()
+            conn.execute(_FTS_DELETE, {"r": rowid})
+            conn.execute(_FTS_INSERT, {"r": rowid, "id": card.id, "t": card.title, "b": body})
 
     def rebuild(self) -> int:
         """Throw the projection away and fold every card again from the log."""
@@ -210,17 +237,20 @@ class Store:
             if self.is_sqlite:
                 s.execute(text("DELETE FROM cards_fts"))
             card_ids = list(s.scalars(select(EventRow.card_id).distinct()))
-            for chunk in _chunks(card_ids, 500):
-                self._project(s, chunk)
+            self._refold(s, card_ids)
             return len(card_ids)
 
     # ---- reading -------------------------------------------------------------------------
 
     def card(self, card_id: str) -> Card:
+        return self.card_and_last_hlc(card_id)[0]
+
+    def card_and_last_hlc(self, card_id: str) -> tuple[Card, int]:
+        """The card, and the HLC of its latest event (new events must be stamped after it)."""
         with self.session() as s:
-            row = s.get(CardRow, self.resolve_id(card_id, s))
-            assert row is not None
-            return card_from_dict(row.data)
+            row = s.execute(select(CardRow.data, CardRow.last_hlc).where(
+                CardRow.id == self.resolve_id(card_id, s))).one()
+            return card_from_dict(row.data), row.last_hlc
 
     def resolve_id(self, text_id: str, s: Session | None = None) -> str:
         """A full card id, or the short form people read off a screen (its last 8 digits)."""
@@ -229,7 +259,7 @@ class Store:
             raise BadInput("bad_card_id", id=text_id)
         own = s or self.session()
         try:
-            if own.get(CardRow, text_id) is not None:
+            if own.scalar(select(CardRow.id).where(CardRow.id == text_id)) is not None:
                 return text_id
             if len(text_id) >= 6:
                 found = list(own.scalars(
@@ -331,14 +361,26 @@ class Store:
             s.merge(MetaRow(key=key, value=value))
 
 
-def _upsert(s: Session, values: dict[str, Any]) -> Any:
-    if s.get_bind().dialect.name == "sqlite":
+def _upsert_statement(sqlite: bool) -> Any:
+    if sqlite:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    stmt = dialect_insert(CardRow).values(**values)
-    changed = {k: stmt.excluded[k] for k in values if k != "id"}
-    return stmt.on_conflict_do_update(index_elements=[CardRow.id], set_=changed)
+    cards = CardRow.__table__
+    stmt = dialect_insert(cards)
+    changed = {c.name: stmt.excluded[c.name] for c in cards.columns if c.name != "id"}
+    return stmt.on_conflict_do_update(index_elements=[cards.c.id], set_=changed)
+
+
+_EVENTS = EventRow.__table__
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+_INSERT_OUTBOX = insert(OutboxRow.__table__)
+_DELETE_ACTIONS = delete(ActionRow.__table__).where(
+    ActionRow.__table__.c.card_id == bindparam("card_id"))
+_INSERT_ACTIONS = insert(ActionRow.__table__)
+_FTS_ROWID = text("SELECT rowid FROM cards WHERE id = :id")
+_FTS_DELETE = text("DELETE FROM cards_fts WHERE rowid = :r")
+_FTS_INSERT = text("INSERT INTO cards_fts(rowid, card_id, title, body) VALUES (:r, :id, :t, :b)")
 
 
 def _pragma(dbapi_connection: Any, setting: str) -> None:
