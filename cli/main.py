@@ -8,6 +8,7 @@ while the user gets one line saying where the log is.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail(tr("error.interrupted"))
         return 130
+    except BrokenPipeError:  # `safecard list | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OperationalError, OSError) as error:
         if "disk" in str(error).lower() or getattr(error, "errno", None) == 28:
             _fail(tr("error.disk_full"))
