@@ -7,7 +7,7 @@ import re
 import sys
 from typing import NoReturn
 
-from cli import report_cmd
+from cli import report_cmd, sync_cmd
 from forms.i18n import tr
 
 EXIT_BAD_INPUT = 2
@@ -131,6 +131,7 @@ def build_parser() -> FriendlyParser:
     p.add_argument("--question", action="store_true", help=tr("cli.help.question"))
 
     report_cmd.add_parsers(sub, FriendlyParser)
+    sync_cmd.add_parsers(sub, FriendlyParser)
 
     sub.add_parser("rebuild", help=tr("cli.help.rebuild"))
     return parser

@@ -1,20 +1,226 @@
-"""`safecard-server`: the central sync server arrives with the sync issue (DESIGN.md §7).
+"""`safecard-server`: run the central sync server, and the admin commands beside it.
 
-Until then the command exists, so scripts and packaging can rely on its name, and it says
-plainly that this release has no server, with exit code 2 and no traceback.
+    safecard-server [--database-url URL] [--host H] [--port P] [--workers N]   (or: run …)
+    safecard-server [--database-url URL] add-user NAME --role ROLE   (password on stdin)
+    … set-role NAME ROLE | disable-user NAME | revoke-device ID | list-users
+    … show-config | load-config FILE | migrate | new-epoch
+
+`--database-url` or SAFECARD_DATABASE_URL; by default a SQLite file in the server's data
+folder. Errors are one translated line with the exit codes of DESIGN.md §10.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from forms.i18n import tr
+from platformdirs import user_data_dir
+
+from cli.parser import FriendlyParser
+from forms.config import CONFIG_FILES, ConfigError
+from forms.errors import BadInput, SafeCardError
+from forms.i18n import error_text, set_language, tr
+from forms.store.repo import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+MAX_PASSWORD_BYTES = 1024
+
+
+def default_database_url() -> str:
+    explicit = os.environ.get("SAFECARD_DATABASE_URL")
+    if explicit:
+        return explicit
+    folder = Path(user_data_dir("SafeCard-server", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'server.db'}"
+
+
+def _serve_options(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    p.add_argument("--host", default=default(DEFAULT_HOST), help=tr("sync.help.host"))
+    p.add_argument("--port", type=int, default=default(DEFAULT_PORT), help=tr("sync.help.port"))
+    p.add_argument("--workers", type=int, default=default(1), help=tr("sync.help.workers"))
+
+
+def build_parser() -> FriendlyParser:
+    parser = FriendlyParser(prog="safecard-server", description=tr("sync.help.server_cmd"))
+    parser.add_argument("--database-url", dest="database_url", help=tr("sync.help.database"))
+    parser.add_argument("--lang", choices=["ru", "en"])
+    _serve_options(parser, defaults=True)
+    sub = parser.add_subparsers(dest="command", parser_class=FriendlyParser)
+    # `run` takes the same options after the word; unset ones keep the top-level values.
+    run = sub.add_parser("run", help=tr("sync.help.run"), argument_default=argparse.SUPPRESS)
+    run.add_argument("--database-url", dest="database_url")
+    _serve_options(run, defaults=False)
+    p = sub.add_parser("add-user", help=tr("sync.help.add_user"))
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["staff", "supervisor", "auditor", "admin"])
+    p = sub.add_parser("set-role", help=tr("sync.help.set_role"))
+    p.add_argument("name")
+    p.add_argument("role", choices=["staff", "supervisor", "auditor", "admin"])
+    p = sub.add_parser("disable-user", help=tr("sync.help.disable_user"))
+    p.add_argument("name")
+    p = sub.add_parser("revoke-device", help=tr("sync.help.revoke_device"))
+    p.add_argument("device_id")
+    sub.add_parser("list-users", help=tr("sync.help.list_users"))
+    sub.add_parser("show-config", help=tr("sync.help.show_config"))
+    p = sub.add_parser("load-config", help=tr("sync.help.load_config"))
+    p.add_argument("path")
+    sub.add_parser("migrate", help=tr("sync.help.migrate"))
+    sub.add_parser("new-epoch", help=tr("sync.help.new_epoch"))
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    sys.stderr.write(f"safecard-server: {tr('error.no_server_yet')}\n")
-    return 2
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    if args.lang:
+        set_language(args.lang)
+    url = args.database_url or default_database_url()
+    try:
+        if args.command in (None, "run"):
+            return _run(url, args)
+        from sync.server.db import open_server_store
+
+        store = open_server_store(url)
+        try:
+            return ADMIN[args.command](store, args)
+        finally:
+            store.close()
+    except SafeCardError as error:
+        sys.stderr.write(f"safecard-server: {error_text(error)}\n")
+        return error.exit_code
+    except ConfigError as error:
+        sys.stderr.write(f"safecard-server: {tr('error.sync_config_invalid', detail=error)}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(url: str, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (stateless servers).
+        os.environ["SAFECARD_DATABASE_URL"] = url
+        from sync.server.db import open_server_store
+
+        open_server_store(url).close()  # migrate once, before the workers start
+        sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}")
+                         + "\n")
+        uvicorn.run("sync.server.asgi:from_env", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, access_log=False, log_level="warning")
+        return 0
+    from sync.server.app import create_app
+
+    app = create_app(url)
+    sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}") + "\n")
+    # No access log: it would record client addresses, which an anonymous report must not
+    # leave behind (DESIGN.md §6).
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return 0
+
+
+def _password() -> str:
+    raw = sys.stdin.buffer.read(MAX_PASSWORD_BYTES + 1)
+    if len(raw) > MAX_PASSWORD_BYTES:
+        raise BadInput("input_too_large", max_kb=1)
+    return raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+def cmd_add_user(store: Store, args: argparse.Namespace) -> int:
+    from sync.server import auth
+
+    auth.add_user(store, args.name, args.role, _password())
+    print(tr("sync.user_added", name=args.name, role=args.role))
+    return 0
+
+
+def cmd_set_role(store: Store, args: argparse.Namespace) -> int:
+    from sync.server import auth
+
+    auth.set_role(store, args.name, args.role)
+    print(tr("cli.ok"))
+    return 0
+
+
+def cmd_disable_user(store: Store, args: argparse.Namespace) -> int:
+    from sync.server import auth
+
+    auth.disable_user(store, args.name)
+    print(tr("cli.ok"))
+    return 0
+
+
+def cmd_revoke_device(store: Store, args: argparse.Namespace) -> int:
+    from sync.server import auth
+
+    auth.revoke_device(store, args.device_id)
+    print(tr("cli.ok"))
+    return 0
+
+
+def cmd_list_users(store: Store, _args: argparse.Namespace) -> int:
+    from sync.server import auth
+
+    for user in auth.users(store):
+        print(f"{user.name}\t{user.role}\t{'disabled' if user.disabled else 'active'}")
+    return 0
+
+
+def cmd_show_config(store: Store, _args: argparse.Namespace) -> int:
+    out = {"version": store.config.version, **store.config.raw}
+    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def cmd_load_config(store: Store, args: argparse.Namespace) -> int:
+    """A JSON object with any of kinds, lists, org, risk, sla; the rest stay as they are."""
+    from sync.server.db import save_config
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise BadInput("file_not_found", path=str(path))
+    try:
+        given = json.loads(path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput("sync_config_file", path=str(path), detail=str(exc)) from None
+    if not isinstance(given, dict) or not set(given) <= set(CONFIG_FILES) or not given:
+        raise BadInput("sync_config_file", path=str(path),
+                       detail="keys: " + ", ".join(CONFIG_FILES))
+    config = save_config(store, store.config.raw | given)
+    print(tr("sync.config_loaded", version=config.version))
+    return 0
+
+
+def cmd_migrate(store: Store, _args: argparse.Namespace) -> int:
+    print(tr("cli.ok"))  # open_server_store has migrated both schemas
+    return 0
+
+
+def cmd_new_epoch(store: Store, _args: argparse.Namespace) -> int:
+    from sync.server.db import new_epoch
+
+    print(tr("sync.new_epoch", epoch=new_epoch(store)))
+    return 0
+
+
+ADMIN: dict[str, Callable[[Store, argparse.Namespace], int]] = {
+    "add-user": cmd_add_user, "set-role": cmd_set_role, "disable-user": cmd_disable_user,
+    "revoke-device": cmd_revoke_device, "list-users": cmd_list_users,
+    "show-config": cmd_show_config, "load-config": cmd_load_config, "migrate": cmd_migrate,
+    "new-epoch": cmd_new_epoch,
+}
 
 
 if __name__ == "__main__":

@@ -62,6 +62,9 @@ class EventRow(Base):
     device_id: Mapped[str | None] = mapped_column(String(64))
     device_seq: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Set by the server: SHA-256 of the event's content, to tell a retry from a conflict.
+    # (On PostgreSQL migration 0002 also adds `tx xid8`, read only by the server's pull.)
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_events_card_hlc", "card_id", "hlc"),)
 

@@ -279,6 +279,7 @@ def test_the_installed_console_script_runs(safecard_home: Path) -> None:
                                "PATH": "/usr/bin:/bin", "LANG": "ru_RU.UTF-8"})
     assert done.returncode == 0, done.stderr.decode()
     assert "id" in json.loads(done.stdout)
-    server = subprocess.run([str(Path(exe).with_name("safecard-server"))], capture_output=True,
+    server = subprocess.run([str(Path(exe).with_name("safecard-server")), "--no-such-option"],
+                            capture_output=True,
                             check=False, timeout=60)
     assert server.returncode == 2 and b"Traceback" not in server.stderr

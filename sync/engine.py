@@ -1,0 +1,205 @@
+"""Push the outbox, pull the log, fetch the configuration; retry with backoff when offline.
+
+Rules (DESIGN.md §7): batches of ≤100 events and ≤512 KB, halved after a timeout; an event
+leaves the outbox only when its id is in a valid push response; each pulled page and the
+cursor after it are stored in one transaction; exponential backoff with jitter up to five
+minutes; stop on 401/403/413/426. Anonymous events (outbox channel "anonymous") are never
+pushed here: they go through the drop box. `status()` is cheap, for a UI to poll.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from forms.config import CONFIG_FILES, build_config
+from forms.errors import SafeCardError
+from forms.events import Event
+from forms.store import syncio
+from forms.store.repo import Store
+from sync import errors
+from sync import protocol as p
+from sync.client import SyncClient
+
+CURSOR_KEY = "sync_cursor"
+LAST_SYNC_KEY = "sync_last_at"
+LAST_ERROR_KEY = "sync_last_error"
+REJECTED_KEY = "sync_rejected"
+CONTIGUOUS_KEY = "sync_device_contiguous"
+CONFIG_VERSION_KEY = "sync_config_version"
+MAX_BACKOFF = 300.0
+FIRST_BACKOFF = 2.0
+IDLE_INTERVAL = 30.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows: offline — N changes waiting, last sync, last error."""
+
+    offline: bool
+    waiting: int
+    set_aside: int
+    last_sync: datetime | None
+    last_error: str | None  # a catalogue key (error.<key>), None after a good sync
+    stopped: bool  # a person must act (sign in again, ask an admin)
+
+
+@dataclass
+class SyncReport:
+    accepted: int = 0
+    known: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    config_changed: bool = False
+
+
+class SyncEngine:
+    def __init__(self, store: Store, client: SyncClient, *, config_dir: Path | None = None,
+                 clock: Callable[[], datetime] = utcnow,
+                 rng: Callable[[], float] = random.random) -> None:
+        self.store = store
+        self.client = client
+        self.config_dir = config_dir
+        self.clock = clock
+        self.rng = rng
+        self.batch_events = p.CLIENT_PUSH_EVENTS
+        self.pull_limit = p.PULL_DEFAULT
+        self._failures = 0
+        self._offline = False
+        self._stopped = False
+
+    # ---- one round -----------------------------------------------------------------------
+
+    def sync_once(self) -> SyncReport:
+        report = SyncReport()
+        try:
+            self.push(report)
+            self.pull(report)
+            report.config_changed = self.fetch_config()
+        except SafeCardError as error:
+            self._offline = isinstance(error, errors.SyncUnreachable)
+            self._stopped = isinstance(error, errors.FATAL)
+            self.store.set_meta(LAST_ERROR_KEY, error.key)
+            raise
+        self._offline = self._stopped = False
+        self._failures = 0
+        self.store.set_meta(LAST_SYNC_KEY, self.clock().isoformat())
+        self.store.set_meta(LAST_ERROR_KEY, "")
+        return report
+
+    def push(self, report: SyncReport) -> None:
+        while True:
+            batch = _limit_bytes(syncio.pending(self.store, self.batch_events))
+            if not batch:
+                return
+            syncio.note_attempt(self.store, [e.id for e in batch])
+            try:
+                answer = self.client.push(batch)
+            except errors.SyncUnreachable as error:
+                if error.timeout:
+                    self.batch_events = max(1, self.batch_events // 2)
+                raise
+            if not self._settle(batch, answer, report):
+                raise errors.not_a_server(self.client.server)
+            self.batch_events = min(p.CLIENT_PUSH_EVENTS, self.batch_events * 2)
+
+    def _settle(self, batch: Sequence[Event], answer: p.PushResponse,
+                report: SyncReport) -> bool:
+        sent = {e.id for e in batch}
+        done = [r.id for r in answer.results if r.id in sent and r.status != "rejected"]
+        refused = {r.id: r.reason or "" for r in answer.results
+                   if r.id in sent and r.status == "rejected"}
+        syncio.confirm(self.store, done)
+        syncio.set_aside(self.store, list(refused))
+        if refused:
+            earlier = json.loads(self.store.get_meta(REJECTED_KEY) or "{}")
+            self.store.set_meta(REJECTED_KEY, json.dumps(earlier | refused))
+        self.store.set_meta(CONTIGUOUS_KEY, str(answer.device_seq_contiguous))
+        report.accepted += sum(1 for r in answer.results if r.status == "accepted")
+        report.known += sum(1 for r in answer.results if r.status == "known")
+        report.rejected += len(refused)
+        return bool(done or refused)
+
+    def pull(self, report: SyncReport) -> None:
+        while True:
+            page = self.client.pull(self.store.get_meta(CURSOR_KEY), self.pull_limit)
+            events = [w.to_event() for w in page.events]
+            syncio.apply_page(self.store, events, {CURSOR_KEY: page.cursor})
+            report.pulled += len(events)
+            if not page.more:
+                return
+
+    def fetch_config(self) -> bool:
+        """Keep the server's configuration in the home's config folder (read at startup)."""
+        if self.config_dir is None:
+            return False
+        answer = self.client.config()
+        if answer.version == self.store.get_meta(CONFIG_VERSION_KEY):
+            return False
+        config = build_config(answer.config)  # refuse a broken configuration before writing
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        for name in CONFIG_FILES:
+            target = self.config_dir / f"{name}.json"
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(json.dumps(answer.config[name], ensure_ascii=False, indent=2),
+                           "utf-8")
+            tmp.replace(target)
+        self.store.config = config
+        self.store.set_meta(CONFIG_VERSION_KEY, answer.version)
+        return True
+
+    # ---- in the background -----------------------------------------------------------------
+
+    def next_delay(self) -> float:
+        """Exponential backoff with jitter: 2, 4, 8 … s up to 5 min, each × 0.5–1."""
+        ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, self._failures - 1))
+        return ceiling * (0.5 + self.rng() / 2)
+
+    def run(self, stop: threading.Event, interval: float = IDLE_INTERVAL,
+            on_round: Callable[[SyncReport | SafeCardError], None] | None = None) -> None:
+        """Sync until `stop` is set or a person must act (signed out, forbidden, too large)."""
+        while not stop.is_set():
+            try:
+                result: SyncReport | SafeCardError = self.sync_once()
+                delay = interval
+            except errors.FATAL as error:
+                if on_round:
+                    on_round(error)
+                return
+            except SafeCardError as error:
+                self._failures += 1
+                result, delay = error, self.next_delay()
+            if on_round:
+                on_round(result)
+            stop.wait(delay)
+
+    def status(self) -> SyncStatus:
+        last = self.store.get_meta(LAST_SYNC_KEY)
+        return SyncStatus(
+            offline=self._offline,
+            waiting=syncio.count(self.store),
+            set_aside=syncio.count(self.store, syncio.SET_ASIDE),
+            last_sync=datetime.fromisoformat(last) if last else None,
+            last_error=self.store.get_meta(LAST_ERROR_KEY) or None,
+            stopped=self._stopped,
+        )
+
+
+def _limit_bytes(batch: list[Event]) -> list[Event]:
+    """Keep the batch under the byte limit (always at least one event)."""
+    kept, size = [], 0
+    for event in batch:
+        size += len(p.WireEvent.of(event).model_dump_json().encode())
+        if kept and size > p.CLIENT_PUSH_BYTES:
+            break
+        kept.append(event)
+    return kept

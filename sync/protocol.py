@@ -1,0 +1,125 @@
+"""The sync protocol: the one definition of every request and response (DESIGN.md §7).
+
+Both ends validate with these models, so a client never trusts a body the server did not
+shape (an HTML page from a captive portal fails validation) and the server never stores an
+event it could not read. Every exchange carries `PROTOCOL_VERSION`: in the
+`X-SafeCard-Protocol` header of each request and in each body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from forms.events import Event
+
+PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-SafeCard-Protocol"
+API = "/api/v1"
+
+# Batches (DESIGN.md §7). The client keeps to the small numbers; the server refuses a
+# request beyond the large ones as a whole (413).
+CLIENT_PUSH_EVENTS = 100
+CLIENT_PUSH_BYTES = 512 * 1024
+SERVER_PUSH_EVENTS = 1000
+SERVER_MAX_BODY = 4 * 1024 * 1024
+PULL_DEFAULT = 200
+PULL_MAX = 1000
+
+ID = Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    protocol: int = PROTOCOL_VERSION
+
+
+class WireEvent(BaseModel):
+    """An event as it travels: forms.events.Event without the derived `at`."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = ID
+    card_id: str = ID
+    type: str = Field(min_length=1, max_length=40)
+    hlc: int = Field(ge=0, lt=1 << 63)
+    actor: str | None = Field(default=None, max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    device_id: str | None = Field(default=None, max_length=64)
+    device_seq: int | None = Field(default=None, ge=1)
+
+    @classmethod
+    def of(cls, event: Event) -> WireEvent:
+        return cls(id=event.id, card_id=event.card_id, type=event.type, hlc=event.hlc,
+                   actor=event.actor, payload=event.payload, device_id=event.device_id,
+                   device_seq=event.device_seq)
+
+    def to_event(self) -> Event:
+        return Event(id=self.id, card_id=self.card_id, type=self.type, hlc=self.hlc,
+                     actor=self.actor, payload=dict(self.payload), device_id=self.device_id,
+                     device_seq=self.device_seq)
+
+
+def event_hash(event: Event) -> str:
+    """SHA-256 of everything an event says; equal hashes = the same event resent."""
+    body = [event.card_id, event.type, event.hlc, event.actor, event.payload,
+            event.device_id, event.device_seq]
+    blob = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class LoginRequest(Message):
+    user: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    device_id: str = Field(min_length=1, max_length=64)
+
+
+class LoginResponse(Message):
+    token: str
+    user: str
+    role: Literal["staff", "supervisor", "auditor", "admin"]
+    device_id: str
+
+
+class PushRequest(Message):
+    events: list[WireEvent] = Field(max_length=SERVER_PUSH_EVENTS)
+
+
+class EventResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    status: Literal["accepted", "known", "rejected"]
+    reason: str | None = None  # a catalogue key under "sync.reason." when rejected
+
+
+class PushResponse(Message):
+    results: list[EventResult]
+    # Highest n such that this device's events 1..n are all on the server; a gap below
+    # what the device has sent reveals a lost outbox row or a restored workstation.
+    device_seq_contiguous: int = 0
+    server_time_ms: int
+
+
+class PullResponse(Message):
+    events: list[WireEvent]
+    cursor: str = Field(min_length=1, max_length=200)
+    more: bool
+    reset: bool = False  # the cursor came from another epoch: this page starts from zero
+
+
+class ConfigResponse(Message):
+    version: str
+    config: dict[str, Any]  # kinds, lists, org (incl. the users directory), risk, sla
+
+
+class HealthResponse(Message):
+    status: Literal["ok"]
+    database: str
+    server_time_ms: int
+
+
+class ErrorResponse(Message):
+    error: str  # reason key: sync.reason.<error> in the catalogue
+    detail: str | None = None

@@ -1,0 +1,1 @@
+"""The central sync server (FastAPI): `create_app` in app.py."""

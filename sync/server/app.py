@@ -1,0 +1,134 @@
+"""The FastAPI application: `create_app(database_url)` (run by uvicorn from safecard-server).
+
+Handlers are plain functions (FastAPI runs them on its thread pool) over one Store. Every
+failure of a whole request is an `ErrorResponse` with a reason key: 400 bad request, 401
+signed out, 403 forbidden, 411/413 size, 426 protocol version, 503 transient (retry).
+OpenAPI is at /docs and /openapi.json.
+"""
+
+
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+
+from forms.errors import BadInput, Forbidden, NotFound, SafeCardError
+from forms.store.repo import Store
+from sync import protocol as p
+from sync.server import auth, db, storage
+from sync.server.limits import BodyLimit
+
+
+class ProtocolMismatch(Exception):
+    def __init__(self, got: str | None) -> None:
+        super().__init__(got)
+        self.got = got
+
+
+def _error(status: int, error: str, detail: str | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    body = p.ErrorResponse(error=error, detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
+               max_body: int = p.SERVER_MAX_BODY, store: Store | None = None) -> FastAPI:
+    """The server over one database (migrated on start). `clock_ms` is for tests."""
+    store = store or db.open_server_store(database_url)
+    now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+
+    app = FastAPI(title="SafeCard sync server", version=str(p.PROTOCOL_VERSION),
+                  description="Offline-first sync of SafeCard's event log (docs/protocol.md).")
+    app.state.store = store
+    live_config = db.LiveConfig(store)
+    app.add_middleware(BodyLimit, max_body=max_body)
+    _handlers(app)
+
+    def protocol(version: Annotated[str | None, Header(alias=p.PROTOCOL_HEADER)] = None) -> None:
+        if version != str(p.PROTOCOL_VERSION):
+            raise ProtocolMismatch(version)
+
+    def principal(
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> auth.Principal:
+        return auth.authenticate(store, authorization)
+
+    versioned = [Depends(protocol)]
+    Who = Annotated[auth.Principal, Depends(principal)]
+
+    @app.get(f"{p.API}/health", response_model=p.HealthResponse)
+    def health() -> p.HealthResponse:
+        return p.HealthResponse(status="ok", database=store.engine.dialect.name,
+                                server_time_ms=now_ms())
+
+    @app.post(f"{p.API}/auth/login", response_model=p.LoginResponse, dependencies=versioned)
+    def login(body: p.LoginRequest) -> p.LoginResponse:
+        _same_protocol(body)
+        token, role = auth.login(store, body.user, body.password, body.device_id)
+        return p.LoginResponse(token=token, user=body.user, role=role,  # type: ignore[arg-type]
+                               device_id=body.device_id)
+
+    @app.post(f"{p.API}/sync/push", response_model=p.PushResponse, dependencies=versioned)
+    def push(body: p.PushRequest, who: Who) -> p.PushResponse:
+        _same_protocol(body)
+        if who.role == "auditor":
+            raise Forbidden("sync_read_only")
+        live_config.get()  # the projection's deadlines follow the loaded configuration
+        outcome = storage.push(store, who, [e.to_event() for e in body.events], now_ms())
+        return p.PushResponse(results=outcome.results,
+                              device_seq_contiguous=outcome.device_seq_contiguous,
+                              server_time_ms=now_ms())
+
+    @app.get(f"{p.API}/sync/pull", response_model=p.PullResponse, dependencies=versioned)
+    def pull(who: Who, cursor: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=p.PULL_MAX)] = p.PULL_DEFAULT,
+             ) -> p.PullResponse:
+        page = storage.pull(store, cursor, limit)
+        return p.PullResponse(events=page.events, cursor=page.cursor, more=page.more,
+                              reset=page.reset)
+
+    @app.get(f"{p.API}/config", response_model=p.ConfigResponse, dependencies=versioned)
+    def config(who: Who) -> p.ConfigResponse:
+        current = live_config.get()
+        return p.ConfigResponse(version=current.version, config=current.raw)
+
+    return app
+
+
+def _same_protocol(body: p.Message) -> None:
+    if body.protocol != p.PROTOCOL_VERSION:
+        raise ProtocolMismatch(str(body.protocol))
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProtocolMismatch)
+    def _protocol(_r: Request, exc: ProtocolMismatch) -> JSONResponse:
+        return _error(426, "protocol_mismatch",
+                      f"server speaks {p.PROTOCOL_VERSION}, client sent {exc.got}")
+
+    @app.exception_handler(auth.Unauthorized)
+    def _unauthorized(_r: Request, exc: auth.Unauthorized) -> JSONResponse:
+        return _error(401, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(SafeCardError)
+    def _safecard(_r: Request, exc: SafeCardError) -> JSONResponse:
+        status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
+        if not isinstance(exc, Forbidden | NotFound | BadInput):
+            status = 409
+        return _error(status, exc.key.removeprefix("sync_"))
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return _error(400, "bad_request", f"{where}: {first.get('msg', '')}"[:300])
+
+    @app.exception_handler(DBAPIError)
+    def _database(_r: Request, exc: DBAPIError) -> JSONResponse:
+        # Lost connection, serialisation failure, a concurrent insert of the same id: the
+        # transaction rolled back, nothing was stored, the client retries the same batch.
+        return _error(503, "busy", type(exc.orig).__name__, headers={"Retry-After": "2"})

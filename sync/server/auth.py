@@ -1,0 +1,144 @@
+"""Users, devices and tokens: Argon2id passwords, bearer tokens bound to an enrolled device.
+
+A token is 256 random bits shown once to the client; the server keeps only its SHA-256, so a
+copy of the database does not let anyone sign in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+
+from forms.errors import BadInput, Forbidden, NotFound
+from forms.store import syncio
+from forms.store.repo import Store
+from sync.server.models import ROLES, DeviceRow, TokenRow, UserRow
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Verified against when the user is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("safecard-no-such-user")
+
+
+class Unauthorized(Exception):
+    """401: no token, an unknown or revoked one, a wrong password."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: str
+    role: str
+    device_id: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise BadInput("sync_bad_role", role=role, allowed=", ".join(ROLES))
+
+
+def add_user(store: Store, name: str, role: str, password: str) -> None:
+    _check_role(role)
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise BadInput("sync_bad_user_name", name=name)
+    if len(password) < 8:
+        raise BadInput("sync_weak_password", min=8)
+    with syncio.writing(store) as s:
+        if s.get(UserRow, name) is not None:
+            raise BadInput("sync_user_exists", name=name)
+        s.add(UserRow(name=name, role=role, password_hash=_hasher.hash(password),
+                      disabled=False, created_at=_now()))
+
+
+def set_role(store: Store, name: str, role: str) -> None:
+    _check_role(role)
+    with syncio.writing(store) as s:
+        user = s.get(UserRow, name)
+        if user is None:
+            raise NotFound("sync_no_such_user", name=name)
+        user.role = role
+
+
+def disable_user(store: Store, name: str) -> None:
+    with syncio.writing(store) as s:
+        user = s.get(UserRow, name)
+        if user is None:
+            raise NotFound("sync_no_such_user", name=name)
+        user.disabled = True
+        s.execute(update(TokenRow).where(TokenRow.user == name).values(revoked=True))
+
+
+def revoke_device(store: Store, device_id: str) -> None:
+    with syncio.writing(store) as s:
+        device = s.get(DeviceRow, device_id)
+        if device is None:
+            raise NotFound("sync_no_such_device", device=device_id)
+        device.revoked = True
+        s.execute(update(TokenRow).where(TokenRow.device_id == device_id).values(revoked=True))
+
+
+def login(store: Store, name: str, password: str, device_id: str) -> tuple[str, str]:
+    """A new bearer token for (user, device), enrolling the device on first sign-in."""
+    with syncio.writing(store) as s:
+        user = s.get(UserRow, name)
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            raise Unauthorized("bad_credentials") from None
+        if user is None:
+            raise Unauthorized("bad_credentials")
+        if user.disabled:
+            raise Unauthorized("user_disabled")
+        device = s.get(DeviceRow, device_id)
+        if device is None:
+            s.add(DeviceRow(id=device_id, enrolled_by=name, enrolled_at=_now(), revoked=False,
+                            contiguous_seq=0))
+        elif device.revoked:
+            raise Forbidden("sync_device_revoked")
+        token = secrets.token_urlsafe(32)
+        s.add(TokenRow(token_hash=_token_hash(token), user=name, device_id=device_id,
+                       created_at=_now(), revoked=False))
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return token, user.role
+
+
+def authenticate(store: Store, authorization: str | None) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("no_token")
+    token = authorization.removeprefix("Bearer ").strip()
+    with store.session() as s:
+        row = s.get(TokenRow, _token_hash(token))
+        if row is None or row.revoked:
+            raise Unauthorized("bad_token")
+        user = s.get(UserRow, row.user)
+        device = s.get(DeviceRow, row.device_id)
+        if user is None or user.disabled:
+            raise Unauthorized("user_disabled")
+        if device is None or device.revoked:
+            raise Unauthorized("device_revoked")
+        return Principal(user=user.name, role=user.role, device_id=device.id)
+
+
+def users(store: Store) -> list[UserRow]:
+    from sqlalchemy import select
+
+    with store.session() as s:
+        return list(s.scalars(select(UserRow).order_by(UserRow.name)))

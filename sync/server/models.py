@@ -1,0 +1,51 @@
+"""Server-only tables: users, enrolled devices, bearer tokens.
+
+Their own metadata and Alembic history (version table `alembic_version_server`), beside the
+shared event log and projection that forms/store migrates; docs/decisions.md, "Sync".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from forms.store.models import UTCDateTime
+
+ROLES = ("staff", "supervisor", "auditor", "admin")
+
+
+class ServerBase(DeclarativeBase):
+    pass
+
+
+class UserRow(ServerBase):
+    __tablename__ = "server_users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeviceRow(ServerBase):
+    __tablename__ = "server_devices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enrolled_by: Mapped[str] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    contiguous_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TokenRow(ServerBase):
+    __tablename__ = "server_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of it
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
