@@ -3,17 +3,24 @@
 The baseline is what the simplest report of the same cards would cost: one Paragraph for
 each card's title, one for its description and one per history line, ReportLab's sample
 stylesheet (with the DejaVu font, so both embed the same faces), no tables, no page furniture.
-Both are timed in the same run (absolute times drift on shared machines; the ratio does not
-much), each the best of --repeat runs, and the audit figure includes its store queries and
-the event-log digest.
+Both are timed in the same run, in CPU seconds (absolute times drift on shared machines; the
+ratio does not much), each the best of --repeat runs, and the audit figure includes its store
+queries and the event-log digest.
 
     .venv/bin/python bench/audit_pdf.py [--cards 1000] [--seed 1] [--repeat 3] [--keep DIR]
+                                        [--memory]
+
+--memory also writes the audit once in a forked child process and prints that child's peak
+resident set size (resource.getrusage) before and after the report, so the growth a report
+causes is measured apart from the parent's own memory (try it with --cards 10000).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -183,12 +190,33 @@ def naive_pdf(store: Store, config: Config, scope: Scope, out: Path) -> int:
 
 
 def best_of(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
+    """Best CPU time (this process: layout and SQLite both run in it) of `repeat` runs.
+    CPU time, not wall time: on a shared machine other jobs' load stretches the wall clock
+    of whichever side happens to run while they do, and skews the ratio."""
     best, result = float("inf"), None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = time.process_time()
         result = run()
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best, result
+
+
+def peak_rss_of(run: Callable[[], Any]) -> tuple[float, float]:
+    """(peak RSS before, peak RSS after) `run()` in a forked child, in MB."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, report through the pipe, exit without cleanup
+        os.close(read)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        run()
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        os.write(write, f"{before} {after}".encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        before, after = (int(v) / 1024 for v in pipe.read().split())
+    os.waitpid(pid, 0)
+    return before, after
 
 
 def main() -> None:
@@ -197,6 +225,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the store and PDFs here")
+    parser.add_argument("--memory", action="store_true",
+                        help="measure the audit's peak RSS in a forked child")
     args = parser.parse_args()
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="safecard-bench-"))
@@ -220,6 +250,13 @@ def main() -> None:
     scope = Scope(Period(first, last, tz))
     generated_at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
+    if args.memory:  # first, before this process has grown by making reports itself
+        store.engine.dispose()  # the child opens its own connections
+        before, after = peak_rss_of(lambda: write_audit(
+            store, config, date_from=first, date_to=last, site=None,
+            out=folder / "audit-mem.pdf", lang="ru", generated_at=generated_at))
+        print(f"audit peak RSS in a fresh child: {before:.0f} MB before, {after:.0f} MB "
+              f"after (+{after - before:.0f} MB)")
     audit_s, summary = best_of(args.repeat, lambda: write_audit(
         store, config, date_from=first, date_to=last, site=None, out=folder / "audit.pdf",
         lang="ru", generated_at=generated_at))

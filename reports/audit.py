@@ -11,22 +11,24 @@ in ReportLab's invariant mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
 
+from forms import risk
 from forms.card import Card
 from forms.config import Config
 from forms.deadlines import DeadlineStatus
 from forms.store.repo import Store
-from reports import metrics
+from reports import charts, metrics
 from reports.card_section import LABEL_WIDTH, card_section
-from reports.document import FRAME_WIDTH, Furniture, Metadata, ReportDocument
+from reports.document import FRAME_WIDTH, Furniture, Metadata, ReportDocument, SectionMark
 from reports.formatting import Formatter
-from reports.scope import LogSlice, Period, Scope, cards_in_scope, log_slice, site_timezone
+from reports.scope import LogSlice, Period, Scope, scope_log_slice, site_timezone
 from reports.styles import Styles, cell, grid, heading, stylesheet, text
 
 
@@ -57,12 +59,15 @@ def write_audit(
     generated_at: datetime,
     now: datetime | None = None,
     department: str | None = None,
+    blobs: Path | None = None,
 ) -> AuditSummary:
     """Write the audit PDF of the cards filed from `date_from` to `date_to` (both included,
     in the site calendar's timezone) at `site` (None: all) to `out`.
 
     `generated_at` is printed as the generation time and is the only clock the report reads;
     deadlines are judged at `now`, which defaults to it. `lang` defaults to the user's.
+    `department` narrows the scope to one department; `blobs` is the folder of photo blobs
+    (`<sha256>.jpg`), without which photos are counted but not printed.
     Raises BadInput("bad_period") when the period is reversed.
     """
     if generated_at.tzinfo is None or (now is not None and now.tzinfo is None):
@@ -70,20 +75,25 @@ def write_audit(
     fmt = Formatter.create(config, lang, site_timezone(config))
     scope = Scope(Period(date_from, date_to, fmt.tz), site, department)
     judged_at = now or generated_at
-    cards = cards_in_scope(store, scope)
-    log = log_slice(store, [c.id for c in cards])
-    statuses = {c.id: metrics.deadline_statuses(c, config, judged_at) for c in cards}
-    overdue = sum(1 for c in cards if metrics.overdue(statuses[c.id]))
-
+    log = scope_log_slice(store, scope)
+    tally = _tally(store, scope, config, judged_at)
     st = stylesheet()
-    story: list[Flowable] = _heading(scope, log, len(cards), generated_at, judged_at, fmt, st)
-    if cards:
-        story += _summary(cards, statuses, judged_at, fmt, st)
-        story += heading(fmt.t("report.audit.cards_heading"), st.h1, 60 * mm)
-        for card in cards:
-            story += card_section(card, statuses[card.id], fmt, st)
-    else:
-        story.append(text(fmt.t("report.audit.empty"), st.body))
+
+    def story() -> Iterator[Flowable]:
+        # A generator: the document draws card sections from it as layout proceeds, and the
+        # cards come from the store a batch at a time, so 10,000 cards are never all in
+        # memory with their histories, nor all their flowables.
+        yield from _heading(scope, log, len(tally.cards), generated_at, judged_at, fmt, st)
+        if not tally.cards:
+            yield text(fmt.t("report.audit.empty"), st.body)
+            return
+        yield from _summary(tally, judged_at, fmt, st)
+        yield from _risks(tally, fmt, st)
+        yield from _section(fmt.t("report.audit.cards_heading"), st, 60 * mm)
+        for batch in _batches(store, scope):
+            for card in batch:
+                statuses = metrics.deadline_statuses(card, config, judged_at)
+                yield from card_section(card, statuses, fmt, st, blobs)
 
     period = _period_text(scope.period, fmt)
     title = fmt.t("report.audit.title")
@@ -100,9 +110,52 @@ def write_audit(
             continued=lambda section: fmt.t("report.continued", section=section),
         ),
     )
-    pages = doc.render(story)
-    return AuditSummary(out, date_from, date_to, site, len(cards), log.events, overdue, pages,
-                        log.sha256)
+    pages = doc.render(story())
+    overdue = len({c.id for c, _ in tally.overdue})
+    return AuditSummary(out, date_from, date_to, site, len(tally.cards), log.events, overdue,
+                        pages, log.sha256)
+
+
+BATCH = 200  # cards read from the store at a time
+
+
+def _batches(store: Store, scope: Scope) -> Iterator[list[Card]]:
+    """The cards in scope in filing order (as `cards_in_scope`), BATCH at a time."""
+    offset = 0
+    while batch := store.list_cards(scope.query(), limit=BATCH, offset=offset,
+                                    newest_first=False):
+        yield batch
+        offset += len(batch)
+
+
+def _light(card: Card) -> Card:
+    """What the summary tables need of a card: no history, comments or actions."""
+    return replace(card, fields={"title": card.title}, history=[], comments=[], actions={},
+                   conflicts=[])
+
+
+@dataclass(frozen=True)
+class _Tally:
+    cards: list[Card]  # light copies, filing order
+    overdue: list[tuple[Card, DeadlineStatus]]  # every overdue deadline, card order
+    late_actions: list[metrics.LateAction]
+
+
+def _tally(store: Store, scope: Scope, config: Config, judged_at: datetime) -> _Tally:
+    """The first pass: the figures of the summary and risk sections, batch by batch."""
+    cards: list[Card] = []
+    overdue: list[tuple[Card, DeadlineStatus]] = []
+    late: list[metrics.LateAction] = []
+    for batch in _batches(store, scope):
+        for card in batch:
+            light = _light(card)
+            cards.append(light)
+            overdue += [(light, s) for s in
+                        metrics.overdue(metrics.deadline_statuses(card, config, judged_at))]
+        late += [replace(la, card=_light(la.card)) for la in
+                 metrics.action_timeliness(batch, config, judged_at).late_actions]
+    late.sort(key=lambda a: (a.due, a.card.id, a.action.id))
+    return _Tally(cards, overdue, late)
 
 
 def _period_text(period: Period, fmt: Formatter) -> str:
@@ -151,9 +204,9 @@ def _heading(scope: Scope, log: LogSlice, cards: int, generated_at: datetime,
     ]
 
 
-def _summary(cards: list[Card], statuses: dict[str, list[DeadlineStatus]],
-             judged_at: datetime, fmt: Formatter, st: Styles) -> list[Flowable]:
-    counts = metrics.kind_state_counts(cards, fmt.config)
+def _summary(tally: _Tally, judged_at: datetime, fmt: Formatter,
+             st: Styles) -> list[Flowable]:
+    counts = metrics.kind_state_counts(tally.cards, fmt.config)
     # States down, kinds across: eight states never fit as columns once labels are Russian.
     head: list[object] = [cell(fmt.t("report.summary.state"), st.cell_head)]
     head += [cell(fmt.kind(k), st.cell_head) for k in counts.kinds]
@@ -170,10 +223,10 @@ def _summary(cards: list[Card], statuses: dict[str, list[DeadlineStatus]],
     columns = len(counts.kinds) + 1
     widths = [first] + [(FRAME_WIDTH - first) / columns] * columns
     story: list[Flowable] = [
-        *heading(fmt.t("report.summary.heading"), st.h1, 60 * mm),
+        *_section(fmt.t("report.summary.heading"), st, 60 * mm),
         grid(rows, widths, ("LINEABOVE", (0, -1), (-1, -1), 0.8, st.cell.textColor)),
     ]
-    late = [(c, s) for c in cards for s in metrics.overdue(statuses[c.id])]
+    late = tally.overdue
     overdue_cards = len({c.id for c, _ in late})
     story.append(Spacer(1, 2 * mm))
     story.append(text(fmt.t("report.summary.overdue", at=fmt.moment(judged_at),
@@ -197,3 +250,49 @@ def _overdue_table(late: list[tuple[Card, DeadlineStatus]], fmt: Formatter,
     widths = [19 * mm, 0.0, 24 * mm, 26 * mm, 32 * mm, 32 * mm]
     widths[1] = FRAME_WIDTH - sum(widths)
     return grid(rows, widths)
+
+
+def _section(title: str, st: Styles, room: float) -> list[Flowable]:
+    """A top-level heading that is also a top-level bookmark."""
+    return [CondPageBreak(room), SectionMark("", outline=title, level=0), text(title, st.h1)]
+
+
+def _risks(tally: _Tally, fmt: Formatter, st: Styles) -> list[Flowable]:
+    """Risk heat map, escalated deadlines and actions done late."""
+    config = fmt.config
+    story = _section(fmt.t("report.audit.risk_heading"), st, 90 * mm)
+    dist = metrics.risk_distribution(tally.cards, config)
+    if dist.assessed:
+        band_colors = {b["name"]: b["color"] for b in config.risk["bands"]}
+        story.append(KeepTogether([
+            text(fmt.t("report.heatmap.heading"), st.h3),
+            charts.heat_map(dist.levels, risk.matrix(config), dist.cells, band_colors,
+                            fmt.t("report.heatmap.likelihood"),
+                            fmt.t("report.heatmap.severity")),
+            text(", ".join(f"{fmt.band(b)}: {n}" for b, n in dist.bands.items()), st.note)]))
+    else:
+        story.append(text(fmt.t("report.risk.not_assessed"), st.note))
+
+    story += heading(fmt.t("report.audit.escalated"), st.h3)
+    escalated = sorted(((c, s) for c, s in tally.overdue if s.escalated_to),
+                       key=lambda cs: (cs[1].deadline.due, cs[0].id))
+    if escalated:
+        story.append(_overdue_table(escalated, fmt, st))
+    else:
+        story.append(text(fmt.t("report.audit.escalated_none"), st.note))
+
+    story += heading(fmt.t("report.audit.late_actions"), st.h3)
+    if not tally.late_actions:
+        story.append(text(fmt.t("report.audit.late_actions_none"), st.note))
+        return story
+    head = ["report.overdue.card", "report.actions.title", "report.actions.owner",
+            "report.actions.due", "report.actions.done_at"]
+    rows: list[list[object]] = [[cell(fmt.t(k), st.cell_head) for k in head]]
+    for la in tally.late_actions:
+        rows.append([cell(fmt.card_number(la.card.id), st.mono), cell(la.action.title, st.cell),
+                     cell(fmt.user(la.action.owner), st.cell), cell(fmt.moment(la.due), st.cell),
+                     cell(fmt.moment(la.done_at), st.cell)])
+    widths = [19 * mm, 0.0, 40 * mm, 27 * mm, 27 * mm]
+    widths[1] = FRAME_WIDTH - sum(widths)
+    story.append(grid(rows, widths))
+    return story

@@ -8,11 +8,22 @@ reporter exists to print.
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from PIL import Image as PILImage
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Flowable, HRFlowable, KeepTogether, Spacer
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    Image,
+    KeepTogether,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from forms import risk
 from forms.card import Card, Rating
@@ -40,10 +51,11 @@ _SHOWN_ABOVE = frozenset({"title", "site", "department"})
 
 
 def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Formatter,
-                 st: Styles) -> list[Flowable]:
+                 st: Styles, blobs: Path | None = None) -> list[Flowable]:
+    label = f"№ {fmt.card_number(card.id)} «{card.title}»"
     head: list[Flowable] = [
         CondPageBreak(45 * mm),
-        SectionMark(f"№ {fmt.card_number(card.id)} «{card.title}»"),
+        SectionMark(label, outline=label, level=1),
         HRFlowable(width="100%", thickness=0.6, color=RULE, spaceBefore=2, spaceAfter=4),
         text(card.title or "—", st.h2),
         text(" · ".join((fmt.kind(card.kind), f"№ {fmt.card_number(card.id)}",
@@ -52,6 +64,7 @@ def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Formatter,
     ]
     story: list[Flowable] = [KeepTogether(head)]
     story += _fields(card, fmt, st)
+    story += _photos(card, fmt, st, blobs)
     kind = fmt.config.kind(card.kind)
     if kind is not None and kind.risk:
         story += _risk(card, fmt, st)
@@ -127,6 +140,40 @@ def _fields(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
             if name not in _SHOWN_ABOVE:
                 story.append(text(f"{fmt.field(name)}: {value}", st.body))
     return story
+
+
+PHOTO_BOX = (55 * mm, 45 * mm)  # the largest a photo is printed, width × height
+
+
+def _photos(card: Card, fmt: Formatter, st: Styles, blobs: Path | None) -> list[Flowable]:
+    """The card's photos, scaled to fit PHOTO_BOX with their proportions kept, three a row.
+    Blobs are content-addressed (`<sha256>.jpg`); a photo not in the store is named instead.
+    ReportLab reads each file when the page is drawn, so photos are never all in memory."""
+    shas = [str(v) for v in (card.fields.get("photos") or [])]
+    if not shas or blobs is None:
+        return []
+    images: list[Flowable] = []
+    missing: list[Flowable] = []
+    for sha in shas:
+        path = blobs / f"{sha}.jpg"
+        try:
+            with PILImage.open(path) as im:
+                width, height = im.size
+        except (OSError, ValueError):
+            missing.append(text(fmt.t("report.audit.photo_missing", sha=sha[:12]), st.note))
+            continue
+        scale = min(PHOTO_BOX[0] / width, PHOTO_BOX[1] / height)
+        images.append(Image(str(path), width * scale, height * scale))
+    story: list[Flowable] = []
+    if images:
+        rows = [images[i:i + 3] for i in range(0, len(images), 3)]
+        rows = [row + [""] * (3 - len(row)) for row in rows]
+        table = Table(rows, colWidths=[FRAME_WIDTH / 3] * 3, hAlign="LEFT")
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("FONTNAME", (0, 0), (-1, -1), fonts.SANS)]))
+        story += [*heading(fmt.field("photos"), st.label, PHOTO_BOX[1] + 10 * mm), table]
+    return story + missing
 
 
 def _risk(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:

@@ -279,6 +279,17 @@ class Store:
                              .order_by(EventRow.hlc, EventRow.id))
             return [_event(r) for r in rows]
 
+    def query_events(self, query: CardQuery) -> Iterator[Event]:
+        """Every event of the cards a query selects, in (HLC, id) order — the fold's — read
+        from one statement in batches, so a report over 10,000 cards can digest its whole
+        log slice without holding it in memory."""
+        ids = self._select(query).with_only_columns(CardRow.id)
+        stmt = (select(EventRow).where(EventRow.card_id.in_(ids))
+                .order_by(EventRow.hlc, EventRow.id).execution_options(yield_per=1000))
+        with self.session() as s:
+            for row in s.scalars(stmt):
+                yield _event(row)
+
     def events(self, after_seq: int = 0, limit: int | None = None) -> list[tuple[int, Event]]:
         with self.session() as s:
             q = select(EventRow).where(EventRow.seq > after_seq).order_by(EventRow.seq)

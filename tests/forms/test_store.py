@@ -245,3 +245,13 @@ def test_search_index_follows_projection_rewrites(any_store: Store, config: Conf
     assert [c.id for c in any_store.list_cards(CardQuery(search="масла"))] == [card_id]
     any_store.rebuild()
     assert [c.id for c in any_store.list_cards(CardQuery(search="масла"))] == [card_id]
+
+
+def test_query_events_streams_a_scope_in_fold_order(any_store: Store, config: Config,
+                                                    clock: FakeClock) -> None:
+    _fill(any_store, config, clock)
+    streamed = list(any_store.query_events(CardQuery(kind="hazard")))
+    hazards = [c.id for c in any_store.list_cards(CardQuery(kind="hazard"))]
+    expected = sorted((e for cid in hazards for e in any_store.card_events(cid)),
+                      key=lambda e: e.sort_key)
+    assert streamed == expected and len(streamed) > len(hazards)

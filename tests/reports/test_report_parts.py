@@ -94,7 +94,14 @@ def _catalogue(lang: str) -> dict[str, str]:
 def test_catalogue_keys_are_ours_and_in_both_languages() -> None:
     ru, en = _catalogue("ru"), _catalogue("en")
     assert set(ru) == set(en)
-    assert all(key.startswith("report.") for key in ru)
+    # This package's texts, its error messages and its command-line help; none repeats a
+    # key of the core catalogue (the merged catalogue would silently keep only one).
+    assert all(key.startswith(("report.", "error.", "cli.help.report", "cli.help.period"))
+               for key in ru)
+    for lang, ours in (("ru", ru), ("en", en)):
+        core = json.loads(resources.files("resources").joinpath(
+            "translations", lang, "core.json").read_text("utf-8"))
+        assert not set(ours) & set(core), set(ours) & set(core)
     used = set()
     for path in REPORTS.glob("*.py"):
         used |= set(re.findall(r'"(report\.[a-z_.]+[a-z_])"', path.read_text("utf-8")))
