@@ -6,6 +6,7 @@ becomes a SafeCardError from sync/errors.py.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -66,25 +67,63 @@ class SyncClient:
     def config(self) -> p.ConfigResponse:
         return self._call("GET", "/config", p.ConfigResponse)
 
+    def has_blob(self, sha256: str) -> bool:
+        """HEAD /blobs/{sha256}: is the blob stored whole on the server?"""
+        response = self._send("HEAD", f"/blobs/{sha256}")
+        if response.status_code in (200, 404):
+            return response.status_code == 200
+        raise errors.from_response(response, self.server)
+
+    def put_blob(self, sha256: str, data: bytes) -> bool:
+        """PUT /blobs/{sha256}; True when stored now, False when the server had it."""
+        response = self._send("PUT", f"/blobs/{sha256}", content=data,
+                              content_type="application/octet-stream")
+        if response.status_code not in (200, 201):
+            raise errors.from_response(response, self.server)
+        answer = self._valid(response, p.BlobResponse)
+        if answer.sha256 != sha256:
+            raise errors.not_a_server(self.server)
+        return answer.created
+
+    def get_blob(self, sha256: str) -> bytes | None:
+        """GET /blobs/{sha256}: the bytes, checked against their name; None if not stored."""
+        response = self._send("GET", f"/blobs/{sha256}")
+        if response.status_code == 404 and _reason(response) == "no_blob":
+            return None
+        if response.status_code != 200:
+            raise errors.from_response(response, self.server)
+        if hashlib.sha256(response.content).hexdigest() != sha256:
+            raise errors.not_a_server(self.server)  # a portal's page, a cut body
+        return response.content
+
     # ---- plumbing ----------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, model: type[M], *, body: BaseModel | None = None,
               params: dict[str, Any] | None = None, signed: bool = True) -> M:
+        content = body.model_dump_json().encode() if body is not None else None
+        response = self._send(method, path, content=content, params=params, signed=signed,
+                              content_type="application/json" if content is not None else None)
+        if response.status_code != 200:
+            raise errors.from_response(response, self.server)
+        return self._valid(response, model)
+
+    def _send(self, method: str, path: str, *, content: bytes | None = None,
+              params: dict[str, Any] | None = None, signed: bool = True,
+              content_type: str | None = None) -> httpx.Response:
         headers = {}
         if signed:
             if not self.token:
                 raise errors.SignedOut("sync_signed_out", reason="no_token", server=self.server)
             headers["Authorization"] = f"Bearer {self.token}"
-        content = body.model_dump_json().encode() if body is not None else None
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         try:
-            response = self._http.request(method, p.API + path, content=content, params=params,
-                                          headers=headers)
+            return self._http.request(method, p.API + path, content=content, params=params,
+                                      headers=headers)
         except httpx.TransportError as exc:
             raise errors.from_transport(exc, self.server) from exc
-        if response.status_code != 200:
-            raise errors.from_response(response, self.server)
+
+    def _valid(self, response: httpx.Response, model: type[M]) -> M:
         try:
             answer = model.model_validate_json(response.content)
         except ValidationError:
@@ -92,3 +131,10 @@ class SyncClient:
         if getattr(answer, "protocol", p.PROTOCOL_VERSION) != p.PROTOCOL_VERSION:
             raise errors.ProtocolMismatch("sync_protocol_mismatch", server=self.server)
         return answer
+
+
+def _reason(response: httpx.Response) -> str | None:
+    try:
+        return p.ErrorResponse.model_validate_json(response.content).error
+    except ValidationError:
+        return None

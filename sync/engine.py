@@ -4,11 +4,19 @@ Rules (DESIGN.md §7): batches of ≤100 events and ≤512 KB, halved after a ti
 leaves the outbox only when its id is in a valid push response; each pulled page and the
 cursor after it are stored in one transaction; exponential backoff with jitter up to five
 minutes; stop on 401/403/413/426. Anonymous events (outbox channel "anonymous") are never
-pushed here: they go through the drop box. `status()` is cheap, for a UI to poll.
+pushed here: they go through the drop box, and so their photos are never uploaded here
+either: only blobs named by the events of a batch are. `status()` is cheap, for a UI to poll.
+
+Attachments (DESIGN.md §7): before a batch is pushed, every blob its events name is
+uploaded from `<home>/blobs/<sha256>.jpg` (HEAD, then PUT when the server lacks it); a
+failed upload fails the round before the batch is sent. After a pull, blobs named by pulled
+events that this home lacks are fetched (GET), best effort: the ones still missing are kept
+in the meta key `sync_blobs_missing` and tried again next round.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -17,11 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from forms import photos
 from forms.config import CONFIG_FILES, build_config
 from forms.errors import SafeCardError
 from forms.events import Event
 from forms.store import syncio
 from forms.store.repo import Store
+from sync import blobs as b
 from sync import errors
 from sync import protocol as p
 from sync.client import SyncClient
@@ -32,6 +42,7 @@ LAST_ERROR_KEY = "sync_last_error"
 REJECTED_KEY = "sync_rejected"
 CONTIGUOUS_KEY = "sync_device_contiguous"
 CONFIG_VERSION_KEY = "sync_config_version"
+MISSING_BLOBS_KEY = "sync_blobs_missing"
 MAX_BACKOFF = 300.0
 FIRST_BACKOFF = 2.0
 IDLE_INTERVAL = 30.0
@@ -60,15 +71,21 @@ class SyncReport:
     rejected: int = 0
     pulled: int = 0
     config_changed: bool = False
+    blobs_sent: int = 0
+    blobs_fetched: int = 0
+    blobs_missing: int = 0  # named by pulled events, not on this workstation yet
 
 
 class SyncEngine:
     def __init__(self, store: Store, client: SyncClient, *, config_dir: Path | None = None,
-                 clock: Callable[[], datetime] = utcnow,
+                 blobs: Path | None = None, clock: Callable[[], datetime] = utcnow,
                  rng: Callable[[], float] = random.random) -> None:
         self.store = store
         self.client = client
         self.config_dir = config_dir
+        # The home's blob folder; by default `blobs/` beside the store's file (forms/home.py).
+        self.blobs = blobs if blobs is not None else _blobs_beside(store)
+        self._on_server: set[str] = set()  # blobs this engine saw stored, not asked again
         self.clock = clock
         self.rng = rng
         self.batch_events = p.CLIENT_PUSH_EVENTS
@@ -103,6 +120,7 @@ class SyncEngine:
                 return
             syncio.note_attempt(self.store, [e.id for e in batch])
             try:
+                self.upload_blobs(batch, report)
                 answer = self.client.push(batch)
             except errors.SyncUnreachable as error:
                 if error.timeout:
@@ -130,13 +148,75 @@ class SyncEngine:
         return bool(done or refused)
 
     def pull(self, report: SyncReport) -> None:
+        wanted = json.loads(self.store.get_meta(MISSING_BLOBS_KEY) or "[]")
         while True:
             page = self.client.pull(self.store.get_meta(CURSOR_KEY), self.pull_limit)
             events = [w.to_event() for w in page.events]
-            syncio.apply_page(self.store, events, {CURSOR_KEY: page.cursor})
+            # The page's blob names are noted with the page and its cursor, in one
+            # transaction: a pull cut before the fetch still fetches them next round.
+            lacking = [n for n in b.referenced_by(events) if self._lacks(n)]
+            wanted = list(dict.fromkeys([*wanted, *lacking]))
+            syncio.apply_page(self.store, events, {CURSOR_KEY: page.cursor,
+                                                   MISSING_BLOBS_KEY: json.dumps(wanted)})
             report.pulled += len(events)
             if not page.more:
-                return
+                break
+        self.fetch_blobs(wanted, report)
+
+    # ---- attachments -------------------------------------------------------------------------
+
+    def upload_blobs(self, batch: Sequence[Event], report: SyncReport) -> None:
+        """Put every blob the batch names on the server before the batch itself.
+
+        A blob this workstation does not have whole (missing or damaged file) is skipped: the
+        server may have it from elsewhere; if not, it refuses the event (`missing_blob`). A
+        blob the server refuses (400/413/415) is skipped the same way, so one bad file can't
+        stop the sync. A lost connection fails the round: nothing of the batch is sent, and
+        the next round asks again (HEAD) and sends what is still missing."""
+        for name in b.referenced_by(batch):
+            if name in self._on_server or not b.is_name(name) or self.blobs is None:
+                continue
+            data = _read_blob(self.blobs, name)
+            if data is None:
+                continue
+            if not self.client.has_blob(name):
+                try:
+                    self.client.put_blob(name, data)
+                except (errors.TooLarge, errors.BadInput):
+                    continue
+                report.blobs_sent += 1
+            self._on_server.add(name)
+
+    def fetch_blobs(self, names: Sequence[str], report: SyncReport) -> None:
+        """Bring pulled cards' photos home. Best effort: the pull has already been applied,
+        so a failure here only leaves the blob for the next round."""
+        missing: list[str] = []
+        down = False
+        for name in names:
+            if not self._lacks(name):
+                continue
+            data = None
+            if not down and self.blobs is not None:
+                try:
+                    data = self.client.get_blob(name)
+                except errors.FATAL:
+                    raise
+                except SafeCardError as error:
+                    down = isinstance(error, errors.SyncUnreachable)
+            if data is None or self.blobs is None:
+                missing.append(name)
+                continue
+            photos.store_blob(data, self.blobs)
+            report.blobs_fetched += 1
+        report.blobs_missing = len(missing)
+        self.store.set_meta(MISSING_BLOBS_KEY, json.dumps(missing))
+
+    def _lacks(self, name: str) -> bool:
+        """A well-formed blob name this home does not have. Files are written whole or not
+        at all (forms/photos.py: temp file, then rename), so being there is enough."""
+        if not b.is_name(name):
+            return False
+        return self.blobs is None or not (self.blobs / f"{name}.jpg").is_file()
 
     def fetch_config(self) -> bool:
         """Keep the server's configuration in the home's config folder (read at startup)."""
@@ -192,6 +272,22 @@ class SyncEngine:
             last_error=self.store.get_meta(LAST_ERROR_KEY) or None,
             stopped=self._stopped,
         )
+
+
+def _blobs_beside(store: Store) -> Path | None:
+    database = store.engine.url.database if store.is_sqlite else None
+    if not database or database == ":memory:":
+        return None
+    return Path(database).parent / "blobs"
+
+
+def _read_blob(folder: Path, name: str) -> bytes | None:
+    """The blob's bytes if this home has it whole (the name is the hash of the bytes)."""
+    try:
+        data = (folder / f"{name}.jpg").read_bytes()
+    except OSError:
+        return None
+    return data if hashlib.sha256(data).hexdigest() == name else None
 
 
 def _limit_bytes(batch: list[Event]) -> list[Event]:

@@ -120,6 +120,14 @@ class HealthResponse(Message):
     server_time_ms: int
 
 
+class BlobResponse(Message):
+    """The answer to PUT /blobs/{sha256}: 201 stored now (`created`), 200 already stored."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
+    created: bool
+
+
 class ErrorResponse(Message):
     error: str  # reason key: sync.reason.<error> in the catalogue
     detail: str | None = None

@@ -40,4 +40,4 @@ def engine_for(home: Home, store: Store, *,
     if not token:
         raise SignedOut("sync_signed_out", reason="no_token", server=server)
     client = SyncClient(server, token=token, transport=transport)
-    return SyncEngine(store, client, config_dir=home.path / "config")
+    return SyncEngine(store, client, config_dir=home.path / "config", blobs=home.blobs)

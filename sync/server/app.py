@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app(database_url)` (run by uvicorn from safecard-server).
 
-Handlers are plain functions (FastAPI runs them on its thread pool) over one Store. Every
+Handlers are plain functions (FastAPI runs them on its thread pool) over one Store; the
+blob upload reads its raw body asynchronously and stores it on the thread pool. Every
 failure of a whole request is an `ErrorResponse` with a reason key: 400 bad request, 401
 signed out, 403 forbidden, 411/413 size, 426 protocol version, 503 transient (retry).
 OpenAPI is at /docs and /openapi.json.
@@ -11,15 +12,17 @@ import time
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 
 from forms.errors import BadInput, Forbidden, NotFound, SafeCardError
 from forms.store.repo import Store
+from sync import blobs as b
 from sync import protocol as p
-from sync.server import auth, db, storage
+from sync.server import auth, blobs, db, storage
 from sync.server.limits import BodyLimit
 
 
@@ -36,7 +39,8 @@ def _error(status: int, error: str, detail: str | None = None,
 
 
 def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
-               max_body: int = p.SERVER_MAX_BODY, store: Store | None = None) -> FastAPI:
+               max_body: int = p.SERVER_MAX_BODY, max_blob: int = b.MAX_BLOB_BYTES,
+               store: Store | None = None) -> FastAPI:
     """The server over one database (migrated on start). `clock_ms` is for tests."""
     store = store or db.open_server_store(database_url)
     now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
@@ -45,7 +49,7 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                   description="Offline-first sync of SafeCard's event log (docs/protocol.md).")
     app.state.store = store
     live_config = db.LiveConfig(store)
-    app.add_middleware(BodyLimit, max_body=max_body)
+    app.add_middleware(BodyLimit, max_body=max_body, larger={f"{p.API}/blobs/": max_blob})
     _handlers(app)
 
     def protocol(version: Annotated[str | None, Header(alias=p.PROTOCOL_HEADER)] = None) -> None:
@@ -96,6 +100,34 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
         current = live_config.get()
         return p.ConfigResponse(version=current.version, config=current.raw)
 
+    BlobName = Annotated[str, Path(pattern=b.SHA256_PATTERN)]
+
+    @app.put(f"{p.API}/blobs/{{sha256}}", response_model=p.BlobResponse, status_code=201,
+             dependencies=versioned,
+             responses={200: {"model": p.BlobResponse, "description": "already stored"}})
+    async def put_blob(sha256: BlobName, request: Request, who: Who) -> JSONResponse:
+        if who.role == "auditor":
+            raise Forbidden("sync_read_only")
+        data = await request.body()
+        if len(data) > max_blob:  # Content-Length was checked; the body itself is too
+            return _error(413, "too_large", f"limit {max_blob} bytes")
+        created = await run_in_threadpool(blobs.put, store, sha256, data)
+        answer = p.BlobResponse(sha256=sha256, size=len(data), created=created)
+        return JSONResponse(answer.model_dump(), status_code=201 if created else 200)
+
+    @app.head(f"{p.API}/blobs/{{sha256}}", dependencies=versioned)
+    def head_blob(sha256: BlobName, who: Who) -> Response:
+        return Response(status_code=200 if blobs.has(store, sha256) else 404)
+
+    @app.get(f"{p.API}/blobs/{{sha256}}", dependencies=versioned,
+             response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+    def get_blob(sha256: BlobName, who: Who) -> Response:
+        found = blobs.get(store, sha256)
+        if found is None:
+            return _error(404, "no_blob")
+        return Response(found.data, media_type=found.media_type,
+                        headers={"Cache-Control": "private, max-age=31536000, immutable"})
+
     return app
 
 
@@ -113,6 +145,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.Unauthorized)
     def _unauthorized(_r: Request, exc: auth.Unauthorized) -> JSONResponse:
         return _error(401, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(blobs.BlobRefused)
+    def _blob(_r: Request, exc: blobs.BlobRefused) -> JSONResponse:
+        return _error(exc.status, exc.reason)
 
     @app.exception_handler(SafeCardError)
     def _safecard(_r: Request, exc: SafeCardError) -> JSONResponse:

@@ -11,21 +11,25 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class BodyLimit:
-    """Refuse a body over `max_body` bytes (413) or of unknown length (411) up front."""
+    """Refuse a body over `max_body` bytes (413) or of unknown length (411) up front; paths
+    under a prefix of `larger` (the blob upload) have their own limit."""
 
-    def __init__(self, app: Any, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.larger = larger or {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")
+        limit = next((n for prefix, n in self.larger.items()
+                      if scope["path"].startswith(prefix)), self.max_body)
         if length is None or not length.isdigit():
             await _refuse(send, 411, "length_required")
-        elif int(length) > self.max_body:
-            await _refuse(send, 413, "too_large", f"limit {self.max_body} bytes")
+        elif int(length) > limit:
+            await _refuse(send, 413, "too_large", f"limit {limit} bytes")
         else:
             await self.app(scope, receive, send)
 

@@ -1,4 +1,4 @@
-"""Server-only tables: users, enrolled devices, bearer tokens.
+"""Server-only tables: users, enrolled devices, bearer tokens, attachment blobs.
 
 Their own metadata and Alembic history (version table `alembic_version_server`), beside the
 shared event log and projection that forms/store migrates; docs/decisions.md, "Sync".
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, String
+from sqlalchemy import BigInteger, Boolean, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forms.store.models import UTCDateTime
@@ -49,3 +49,17 @@ class TokenRow(ServerBase):
     device_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BlobRow(ServerBase):
+    """An attachment, named by the SHA-256 of its bytes; written once, never changed.
+
+    No uploader and no upload time: the drop box's photos will live here too, and a
+    timestamp or a name would tie an anonymous card's photo to a person (DESIGN.md §6)."""
+
+    __tablename__ = "server_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

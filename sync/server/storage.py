@@ -2,7 +2,8 @@
 
 Push runs in one short transaction: lock the batch's cards (PostgreSQL advisory locks, in
 id order so two pushes cannot deadlock), sort each event into known / conflict / rejected /
-accepted, store the accepted ones with their content hash, refresh the projection, and
+accepted (an event naming an attachment the server lacks is `missing_blob`), store the
+accepted ones with their content hash, refresh the projection, and
 advance the device's contiguous sequence. Pull reads `(tx, seq)` below the oldest running
 transaction on PostgreSQL, plain `seq` on SQLite.
 """
@@ -22,8 +23,9 @@ from forms.fold import fold
 from forms.store import syncio
 from forms.store.models import EventRow
 from forms.store.repo import Store
+from sync.blobs import referenced, referenced_by
 from sync.protocol import EventResult, WireEvent, event_hash
-from sync.server import db
+from sync.server import blobs, db
 from sync.server.auth import Principal
 from sync.server.cursor import Cursor
 from sync.server.models import DeviceRow
@@ -53,6 +55,7 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
             s.execute(_PG_LOCK_CARDS, {"ids": card_ids})
         stored = _stored_hashes(s, [e.id for e in events])
         logs = _logs(s, card_ids)
+        have = blobs.present(s, referenced_by(events))
         folded: dict[str, Card | None] = {}
         results: list[EventResult] = []
         accepted: dict[str, str] = {}
@@ -70,6 +73,8 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
                 if event.card_id not in folded:
                     folded[event.card_id] = _card(logs[event.card_id], event.card_id)
                 reason = refusal(who, event, folded[event.card_id])
+            if reason is None and not have.issuperset(referenced(event)):
+                reason = "missing_blob"  # upload the attachment first (PUT /blobs/{sha256})
             if reason is None:
                 try:  # a payload the fold cannot read would break the card for everyone
                     after = _card([*logs[event.card_id], event], event.card_id)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, func, select
 
 from cli.main import main as cli_main
@@ -138,12 +139,14 @@ def _projection(run: Cli) -> list[tuple[str, str, object]]:
 
 
 def test_offline_filing_then_assessment_reaches_both_desktops(
-        server: Server, desktop: Callable[[str], Cli]) -> None:
+        server: Server, desktop: Callable[[str], Cli], tmp_path: Path) -> None:
     a, b = desktop("worker-a"), desktop("supervisor-b")
     card_id = json.loads(a("--user", "ivanov", "file", "--json",
                            stdin=json.dumps(HAZARD).encode()).stdout)["id"]
-    a("--user", "ivanov", "file", "--json", stdin=json.dumps(HAZARD | {"title": "Второй"})
-      .encode())
+    photo = tmp_path / "railing.png"
+    Image.effect_noise((64, 48), 40).convert("RGB").save(photo)
+    a("--user", "ivanov", "file", "--json",
+      stdin=json.dumps(HAZARD | {"title": "Второй", "photos": [str(photo)]}).encode())
     with pytest.raises(httpx.ConnectError):  # the server is not running yet
         httpx.get(f"{server.address}/api/v1/health")
 
@@ -161,6 +164,10 @@ def test_offline_filing_then_assessment_reaches_both_desktops(
     assert seen_a == seen_b and len(seen_a) == 2
     assessed = next(c for c in seen_a if c[0] == card_id)
     assert assessed[1] == "assessing" and assessed[2] is not None
+    # The photo went up before its card and came down to the supervisor's desktop.
+    sent = sorted(p.name for p in (tmp_path / "worker-a" / "blobs").glob("*.jpg"))
+    assert len(sent) == 1
+    assert sorted(p.name for p in (tmp_path / "supervisor-b" / "blobs").glob("*.jpg")) == sent
 
     # A staff member cannot assess: refused locally (exit 4) before anything is queued.
     assert a("assess", card_id, "--degree", "1", "--scale", "1", "--frequency", "1",
