@@ -3,13 +3,19 @@
 Filing runs on the worker through `CardService.file`. Validation is the core's: every problem
 comes back at once as a `ValidationFailed` and is shown in red next to its field, and nothing
 is saved. The form never checks a rule of its own that the core does not also check.
+
+What is typed is kept as a draft a few seconds after typing stops and restored after a crash;
+photos can be dropped onto the form; «Анонимно» shows what will and will not be recorded.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.dialogs import show_receipt
-from desktop.field_editors import FieldEditor, editor_for
+from desktop.dialogs import ReceiptDialog, show_receipt
+from desktop.drafts import DraftStore
+from desktop.field_editors import FieldEditor, PhotosEditor, editor_for
 from desktop.ops import Ops
 from forms.config import Config
 from forms.errors import SafeCardError, ValidationFailed
@@ -35,6 +42,10 @@ ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: palette(placeholder-text);"
 FORM_WIDTH = 860
 LABEL_TOP = 4
+DRAFT_DELAY_MS = 2000
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".heic", ".webp", ".bmp")
+ANONYMOUS_STYLE = ("QFrame#anonymousPanel { background: #fff8e1; border: 1px solid #ffb300;"
+                   " border-radius: 4px; }")
 
 
 class CardForm(QWidget):
@@ -42,13 +53,21 @@ class CardForm(QWidget):
     failed = Signal(object)  # an unexpected error, for the window's error dialog
 
     def __init__(self, service: CardService, ops: Ops, *, kind: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 drafts: DraftStore | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.config: Config = service.config
         self.ops = ops
+        self.drafts = drafts
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, QLabel] = {}
+        self.receipt: ReceiptDialog | None = None
+        self._restoring = False
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(DRAFT_DELAY_MS)
+        self.draft_timer.timeout.connect(self.save_draft)
+        self.setAcceptDrops(True)
 
         self.heading = QLabel(tr("ui.form.heading"))
         self.heading.setObjectName("pageHeading")
@@ -64,6 +83,18 @@ class CardForm(QWidget):
         self.general_error.setStyleSheet(ERROR_STYLE)
         self.general_error.setWordWrap(True)
         self.general_error.hide()
+        self.guide = QLabel()
+        self.guide.setWordWrap(True)
+        self.guide.setStyleSheet(HINT_STYLE)
+        self.draft_note = QLabel()
+        self.draft_note.setStyleSheet(HINT_STYLE)
+        self.discard_button = QPushButton(tr("ui.form.discard_draft"))
+        self.discard_button.clicked.connect(self.reset)
+        draft_row = QHBoxLayout()
+        draft_row.addWidget(self.draft_note, 1)
+        draft_row.addWidget(self.discard_button)
+        self.draft_note.hide()
+        self.discard_button.hide()
 
         self.fields_host = QWidget()
         self.fields_layout = QFormLayout(self.fields_host)
@@ -88,6 +119,17 @@ class CardForm(QWidget):
         anonymous_help = QLabel(tr("ui.form.anonymous_help"))
         anonymous_help.setStyleSheet(HINT_STYLE)
         anonymous_help.setWordWrap(True)
+        self.anonymous_panel = QFrame()
+        self.anonymous_panel.setObjectName("anonymousPanel")
+        self.anonymous_panel.setStyleSheet(ANONYMOUS_STYLE)
+        panel = QHBoxLayout(self.anonymous_panel)
+        for key in ("ui.form.anonymous_recorded", "ui.form.anonymous_not_recorded"):
+            text = QLabel(tr(key))
+            text.setWordWrap(True)
+            text.setTextFormat(Qt.TextFormat.RichText)
+            panel.addWidget(text, 1, Qt.AlignmentFlag.AlignTop)
+        self.anonymous_panel.hide()
+        self.anonymous.toggled.connect(self._anonymous_toggled)
         self.submit = QPushButton(tr("ui.form.submit"))
         self.submit.setDefault(True)
         self.submit.clicked.connect(self.send)
@@ -106,14 +148,18 @@ class CardForm(QWidget):
         layout.addWidget(self.heading)
         layout.addLayout(kind_row)
         layout.addWidget(required)
+        layout.addLayout(draft_row)
+        layout.addWidget(self.guide)
         layout.addWidget(self.general_error)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.anonymous_panel)
         layout.addLayout(bottom)
 
         if kind is not None:
             self.set_kind(kind)
-        self.kind_picker.currentIndexChanged.connect(lambda _i: self._build())
+        self.kind_picker.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self._build()
+        self.restore_draft()
 
     # ---- building ------------------------------------------------------------------------
 
@@ -163,10 +209,105 @@ class CardForm(QWidget):
             self.fields_layout.addRow(label, cell)
             self.editors[spec.name] = editor
             self.errors[spec.name] = error
+            editor.on_change(lambda name=spec.name: self._edited(name))
+        self._tab_order()
+        guide = f"ui.form.guide.{self.kind}"
+        self.guide.setText(tr(guide) if has(guide) or has(guide, "ru") else "")
+        self.guide.setVisible(bool(self.guide.text()))
+
+    def focus_chain(self) -> list[QWidget]:
+        """Kind, every field top to bottom, then anonymous, clear and send."""
+        chain: list[QWidget] = [self.kind_picker]
+        for editor in self.editors.values():
+            for widget in [editor.widget, *editor.widget.findChildren(QWidget)]:
+                # Not a combo box's popup list (a window of its own) nor a hidden part.
+                if (widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget not in chain
+                        and widget.window() is self.window() and not widget.isHidden()
+                        and widget.focusProxy() is None):
+                    chain.append(widget)
+        return [*chain, self.anonymous, self.clear_button, self.submit]
+
+    def _tab_order(self) -> None:
+        chain = self.focus_chain()
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    def _kind_changed(self) -> None:
+        self._build()
+        self._edited(None)
 
     def reset(self) -> None:
+        self.draft_timer.stop()
+        if self.drafts is not None:
+            self.drafts.clear()
+        self.draft_note.hide()
+        self.discard_button.hide()
+        self._restoring = True
         self.anonymous.setChecked(False)
         self._build()
+        self._restoring = False
+
+    def _anonymous_toggled(self, on: bool) -> None:
+        self.anonymous_panel.setVisible(on)
+        self._edited(None)
+
+    # ---- drafts --------------------------------------------------------------------------
+
+    def _edited(self, name: str | None) -> None:
+        if name in self.errors:  # the user is fixing it: the old message no longer applies
+            self.errors[name].hide()
+        if not self._restoring and self.drafts is not None:
+            self.draft_timer.start()
+
+    def save_draft(self) -> None:
+        self.draft_timer.stop()
+        if self.drafts is None:
+            return
+        fields = {k: v for k, v in self.data().items() if k != "kind"}
+        self.drafts.save(self.kind, fields, self.anonymous.isChecked())
+
+    def restore_draft(self) -> bool:
+        draft = self.drafts.load() if self.drafts is not None else None
+        if not draft or draft.get("kind") not in self.config.kinds:
+            return False
+        self._restoring = True
+        try:
+            self.set_kind(str(draft["kind"]))
+            self._build()
+            for name, value in draft["fields"].items():
+                if name in self.editors:
+                    self.editors[name].set_value(value)
+            self.anonymous.setChecked(bool(draft.get("anonymous")))
+        finally:
+            self._restoring = False
+        self.draft_note.setText(tr("ui.form.draft_restored"))
+        self.draft_note.show()
+        self.discard_button.show()
+        return True
+
+    # ---- photos dropped onto the form ----------------------------------------------------
+
+    def _photos_editor(self) -> PhotosEditor | None:
+        return next((e for e in self.editors.values() if isinstance(e, PhotosEditor)), None)
+
+    @staticmethod
+    def _dropped_photos(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        if not event.mimeData().hasUrls():
+            return []
+        return [url.toLocalFile() for url in event.mimeData().urls()
+                if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower()
+                in PHOTO_SUFFIXES]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._photos_editor() is not None and self._dropped_photos(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        editor = self._photos_editor()
+        paths = self._dropped_photos(event)
+        if editor is not None and paths:
+            editor.add_paths(paths)
+            event.acceptProposedAction()
 
     # ---- filing --------------------------------------------------------------------------
 
@@ -191,9 +332,9 @@ class CardForm(QWidget):
     def _done(self, filed: Filed) -> None:
         self.submit.setEnabled(True)
         self.reset()
-        if filed.receipt:
-            show_receipt(self, filed.receipt)
         self.filed.emit(filed.card_id)
+        if filed.receipt:
+            self.receipt = show_receipt(self.window(), filed.receipt)
 
     def _failed(self, exc: BaseException) -> None:
         self.submit.setEnabled(True)

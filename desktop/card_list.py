@@ -1,20 +1,31 @@
-"""A page listing cards: a search box, the lazily loaded table, and an empty state.
+"""A page listing cards: search, filters, the lazily loaded table, export, and an empty state.
 
 One page class serves every list of the sidebar; each gets its own base query (all cards,
-later my cards, the inbox), and the search box narrows it with `CardQuery.search`.
+my cards, the inbox), and the search box and filters narrow it (`CardQuery`). Sorting is done
+by the database, so lazily loaded pages continue the same order; the columns a user hides
+are remembered in the home's settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -22,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.export import write_table
 from desktop.models import (
     CARD_ID_ROLE,
     COL_FILED,
@@ -31,12 +43,18 @@ from desktop.models import (
     COL_STATE,
     COL_SUPERVISOR,
     COL_TITLE,
+    COLUMN_KEYS,
     CardTableModel,
+    list_row,
 )
-from forms.i18n import tr
+from forms.card import STATES
+from forms.config import Config
+from forms.i18n import option_label, tr
 from forms.store.repo import CardQuery
 
 SEARCH_DELAY_MS = 250
+FILTER_CHARS = 9
+SEARCH_WIDTH = 260
 # The title takes what is left; the others fit their usual contents (the user may resize).
 COLUMN_WIDTHS = {COL_KIND: 155, COL_STATE: 128, COL_SITE: 165, COL_SUPERVISOR: 120,
                  COL_RISK: 110, COL_FILED: 120}
@@ -91,33 +109,132 @@ class EmptyState(QWidget):
         self.demo_button.setText(tr("ui.empty.demo_busy") if busy else tr("ui.empty.demo"))
 
 
+class FilterBar(QWidget):
+    """Kind, state, site, department, category, risk band, overdue and period filters."""
+
+    changed = Signal()
+
+    # (CardQuery field, list name in the configuration)
+    CHOICES = (("kind", "kinds"), ("state", "states"), ("site", "sites"),
+               ("department", "departments"), ("category", "hazard_categories"),
+               ("risk_band", "bands"))
+
+    def __init__(self, config: Config, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self.combos: dict[str, QComboBox] = {}
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for name, list_name in self.CHOICES:
+            combo = QComboBox()
+            combo.setObjectName(f"filter_{name}")
+            combo.addItem(tr(f"ui.filter.{name}"), None)
+            for code in self._codes(list_name):
+                combo.addItem(option_label(list_name, code, config=config), code)
+            # Narrow enough that every filter fits beside the sidebar at 1280 px; the open
+            # list is as wide as its longest entry.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(FILTER_CHARS)
+            combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
+            combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+            row.addWidget(combo)
+            self.combos[name] = combo
+        row.addStretch(1)
+        # Overdue and the period sit in the page's header row, beside the search box.
+        self.extras = QWidget()
+        extras = QHBoxLayout(self.extras)
+        extras.setContentsMargins(0, 0, 0, 0)
+        self.overdue = QCheckBox(tr("ui.filter.overdue"))
+        self.overdue.toggled.connect(lambda _b: self.changed.emit())
+        extras.addWidget(self.overdue)
+        self.period = QCheckBox(tr("ui.filter.period"))
+        self.date_from = QDateEdit(QDate.currentDate().addMonths(-1))
+        self.date_to = QDateEdit(QDate.currentDate())
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd.MM.yyyy")
+            edit.setEnabled(False)
+            edit.dateChanged.connect(lambda _d: self.period.isChecked() and self.changed.emit())
+        self.period.toggled.connect(self._period_toggled)
+        extras.addWidget(self.period)
+        extras.addWidget(self.date_from)
+        extras.addWidget(QLabel("–"))
+        extras.addWidget(self.date_to)
+
+    def _codes(self, list_name: str) -> list[str]:
+        if list_name == "kinds":
+            return list(self.config.kinds)
+        if list_name == "states":
+            return [s for s in STATES if s != "draft"]
+        if list_name == "bands":
+            return [str(b["name"]) for b in self.config.risk["bands"]]
+        return list(self.config.lists.get(list_name, []))
+
+    def _period_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.changed.emit()
+
+    def set_filter(self, name: str, code: str | None) -> None:
+        combo = self.combos[name]
+        combo.setCurrentIndex(max(combo.findData(code), 0))
+
+    def apply(self, query: CardQuery, now: datetime | None = None) -> CardQuery:
+        values: dict[str, Any] = {name: combo.currentData()
+                                  for name, combo in self.combos.items()
+                                  if combo.currentData() is not None}
+        if self.overdue.isChecked():
+            values["overdue_at"] = now or datetime.now(UTC)
+        if self.period.isChecked():
+            start = datetime.combine(self.date_from.date().toPython(), time()).astimezone()
+            end = datetime.combine(self.date_to.date().toPython(), time()).astimezone()
+            values["filed_from"] = start
+            values["filed_to"] = end + timedelta(days=1)
+        return replace(query, **values)
+
+
 class CardListPage(QWidget):
     open_card = Signal(str)
 
     def __init__(self, model: CardTableModel, *, heading: str,
                  base_query: CardQuery | None = None, offer_demo: bool = False,
-                 parent: QWidget | None = None) -> None:
+                 settings: tuple[Callable[[], dict[str, Any]],
+                                 Callable[[dict[str, Any]], None]] | None = None,
+                 name: str = "all", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.base_query = base_query or CardQuery()
         self.offer_demo = offer_demo
+        self.settings = settings
+        self.name = name
+        self.export_path: Path | None = None
 
         title = QLabel(heading)
         title.setObjectName("pageHeading")
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("ui.list.search"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(360)
+        self.search.setMinimumWidth(SEARCH_WIDTH)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_search)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self.apply_search)
+        self.export_button = QPushButton(tr("ui.list.export"))
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction(tr("ui.list.export_xlsx"), lambda: self.ask_export("xlsx"))
+        export_menu.addAction(tr("ui.list.export_csv"), lambda: self.ask_export("csv"))
+        self.export_button.setMenu(export_menu)
+        self.filters = FilterBar(model.config)
         header = QHBoxLayout()
         header.addWidget(title)
         header.addStretch(1)
+        header.addWidget(self.filters.extras)
         header.addWidget(self.search)
+        header.addWidget(self.export_button)
+        self.filters.changed.connect(self.apply_search)
 
         self.table = QTableView()
         self.table.setModel(model)
@@ -136,6 +253,12 @@ class CardListPage(QWidget):
         for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(column, width)
         self.table.activated.connect(self._activated)  # double click or Enter
+        self.table.setSortingEnabled(True)
+        columns.setSortIndicator(COL_FILED, Qt.SortOrder.DescendingOrder)
+        columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        columns.customContextMenuRequested.connect(self._column_menu)
+        for column in self._hidden_columns():
+            self.table.setColumnHidden(column, True)
 
         self.empty = EmptyState()
         self.stack = QStackedWidget()
@@ -145,6 +268,7 @@ class CardListPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addWidget(self.filters)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
 
@@ -156,9 +280,71 @@ class CardListPage(QWidget):
     def apply_search(self) -> None:
         self._search_timer.stop()
         text = self.search.text().strip()
-        query = replace(self.base_query, search=text or None)
+        query = self.filters.apply(replace(self.base_query, search=text or None))
         if query != self.model.query:
             self.model.set_query(query)
+
+    # ---- columns -------------------------------------------------------------------------
+
+    def _hidden_columns(self) -> list[int]:
+        if self.settings is None:
+            return []
+        hidden = self.settings[0]().get("hidden_columns", {}).get(self.name, [])
+        return [COLUMN_KEYS.index(k) for k in hidden if k in COLUMN_KEYS]
+
+    def set_column_shown(self, column: int, shown: bool) -> None:
+        if column == COL_TITLE:  # a row must stay recognisable
+            return
+        self.table.setColumnHidden(column, not shown)
+        if self.settings is not None:
+            load, save = self.settings
+            all_hidden = dict(load().get("hidden_columns", {}))
+            all_hidden[self.name] = [COLUMN_KEYS[c] for c in range(len(COLUMN_KEYS))
+                                     if self.table.isColumnHidden(c)]
+            save({"hidden_columns": all_hidden})
+
+    def _column_menu(self, at: QPoint) -> None:
+        menu = QMenu(self)
+        for column, key in enumerate(COLUMN_KEYS):
+            action = menu.addAction(tr(key))
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.setEnabled(column != COL_TITLE)
+            action.toggled.connect(lambda on, c=column: self.set_column_shown(c, on))
+        menu.popup(self.table.horizontalHeader().mapToGlobal(at))
+
+    # ---- export --------------------------------------------------------------------------
+
+    def ask_export(self, fmt: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("ui.list.export"), str(Path.home() / f"safecard.{fmt}"),
+            tr(f"ui.list.filter_{fmt}"))
+        if path:
+            self.export(Path(path))
+
+    def export(self, path: Path, on_done: Callable[[Any], None] | None = None) -> None:
+        """Every row the list's query matches, in its order, in the shown columns."""
+        model, query = self.model, self.model.query
+        store, config = model.store, model.config
+        sort_by, descending = model.sort_order
+        shown = [c for c in range(len(COLUMN_KEYS)) if not self.table.isColumnHidden(c)]
+        headers = [tr(COLUMN_KEYS[c]) for c in shown]
+
+        def write() -> Path:
+            cards = store.list_cards(query, sort_by=sort_by, newest_first=descending)
+            rows = [[list_row(card, config).texts[c] for c in shown] for card in cards]
+            write_table(path, headers, rows)
+            return path
+
+        self.export_path = None
+
+        def done(result: Any) -> None:
+            self.export_path = result
+            self.status.setText(tr("ui.list.exported", path=str(result)))
+            if on_done is not None:
+                on_done(result)
+
+        model.ops.run(write, done)
 
     def _activated(self, index: QModelIndex) -> None:
         card_id = index.data(CARD_ID_ROLE)

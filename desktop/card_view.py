@@ -1,17 +1,22 @@
-"""One card: its fields, risk, corrective actions and full history.
+"""One card: its fields, risk, corrective actions, comments and full history, and the
+workflow buttons.
 
 The card is read on the worker (`Store.card`) and drawn from the folded `Card`; the window
-calls `reload_if` with every `Changes`, so an open card follows edits made anywhere.
+calls `reload_if` with every `Changes`, so an open card follows edits made anywhere. The
+buttons are exactly `workflow.legal_operations(card, config, role)`: what is not legal now is
+not offered. Every operation runs on the worker through `CardService`.
 """
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -23,16 +28,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from desktop import formatting
+from desktop.dialogs import show_error
+from desktop.operations import DIALOG_OPERATIONS, OperationDialog
 from desktop.ops import Ops
-from forms import risk
-from forms.card import Card, Rating
+from forms import risk, workflow
+from forms.card import Action, Card, Rating
 from forms.cardjson import history_summary
 from forms.config import Config
-from forms.i18n import field_label, option_label, tr
-from forms.service import Changes
-from forms.store.repo import Store
+from forms.errors import SafeCardError, ValidationFailed
+from forms.i18n import error_text, field_label, option_label, tr
+from forms.service import CardService, Changes
 
 THUMBNAIL = 96
 
@@ -60,19 +68,45 @@ def _scroll(widget: QWidget) -> QScrollArea:
     return area
 
 
+class PhotoViewer(QDialog):
+    """One photo at full size (scaled down to the screen)."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("ui.card.photo"))
+        label = QLabel()
+        pixmap = QPixmap(str(path))
+        label.setPixmap(pixmap.scaled(1000, 700, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation))
+        QVBoxLayout(self).addWidget(_scroll(label))
+        self.resize(min(pixmap.width(), 1000) + 40, min(pixmap.height(), 700) + 40)
+
+
+class ClickableLabel(QLabel):
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
 class CardView(QWidget):
     back = Signal()
 
-    def __init__(self, store: Store, config: Config, ops: Ops, *, blobs: Path | None = None,
+    def __init__(self, service: CardService, ops: Ops, *, blobs: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.store = store
-        self.config = config
+        self.service = service
+        self.store = service.store
+        self.config: Config = service.config
         self.ops = ops
         self.blobs = blobs
         self.card: Card | None = None
         self.card_id: str | None = None
         self.history_lines: list[str] = []
+        self.operation_buttons: dict[str, QPushButton] = {}
+        self.complete_buttons: dict[str, QPushButton] = {}
+        self.dialog: OperationDialog | None = None
 
         back = QPushButton(tr("ui.card.back"))
         back.clicked.connect(self.back)
@@ -81,6 +115,7 @@ class CardView(QWidget):
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.badges = QHBoxLayout()
+        self.buttons_row = QHBoxLayout()
         top = QHBoxLayout()
         top.addWidget(back, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.title, 1)
@@ -98,6 +133,7 @@ class CardView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self.badges)
+        layout.addLayout(self.buttons_row)
         layout.addWidget(split, 1)
 
     # ---- loading -------------------------------------------------------------------------
@@ -136,13 +172,96 @@ class CardView(QWidget):
         number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.badges.addWidget(number)
         self.badges.addStretch(1)
+        self._operation_buttons(card)
         self.details.setWidget(self._details(card))
         self.history.setWidget(self._timeline(card))
+
+    # ---- operations ----------------------------------------------------------------------
+
+    @property
+    def role(self) -> str | None:
+        return self.service.role
+
+    def legal_operations(self, card: Card) -> list[str]:
+        return workflow.legal_operations(card, self.config, self.role)
+
+    def _operation_buttons(self, card: Card) -> None:
+        while self.buttons_row.count():
+            item = self.buttons_row.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.operation_buttons = {}
+        for operation in self.legal_operations(card):
+            button = QPushButton(tr(f"ui.op.{operation}"))
+            button.setObjectName(f"op_{operation}")
+            button.clicked.connect(lambda _c=False, op=operation: self.start(op))
+            self.buttons_row.addWidget(button)
+            self.operation_buttons[operation] = button
+        self.buttons_row.addStretch(1)
+
+    def start(self, operation: str) -> None:
+        """Ask for what the operation needs (a dialog), or run it at once (acknowledge)."""
+        if self.card is None:
+            return
+        if operation not in DIALOG_OPERATIONS:
+            self.run(operation, {})
+            return
+        dialog = OperationDialog(operation, self.card, self.config, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(self.run)
+        self.dialog = dialog
+        dialog.open()
+
+    def run(self, operation: str, kwargs: dict[str, Any]) -> None:
+        card_id, service = self.card_id, self.service
+        assert card_id is not None
+        method = {"action": "add_action"}.get(operation, operation)
+        call = getattr(service, method)
+        dialog = self.dialog if self.dialog is not None and isValid(self.dialog) \
+            and self.dialog.isVisible() else None
+
+        def done(_result: object) -> None:
+            if dialog is not None and isValid(dialog):
+                dialog.accept()
+
+        def failed(exc: BaseException) -> None:
+            if dialog is None or not isValid(dialog):
+                show_error(self, exc)
+            elif isinstance(exc, ValidationFailed):
+                dialog.failed(exc)
+            elif isinstance(exc, SafeCardError):
+                dialog.refused(error_text(exc))
+            else:
+                show_error(self, exc)
+
+        self.ops.run(lambda: call(card_id, **kwargs), done, failed)
+
+    def complete(self, action_id: str) -> None:
+        service = self.service
+        self.ops.run(lambda: service.complete_action(action_id), None,
+                     lambda exc: show_error(self, exc))
+
+    def can_complete(self, action: Action) -> bool:
+        role = self.role
+        return action.status == "open" and (
+            role is None or "action" in workflow.PERMISSIONS.get(role, frozenset())
+            or action.owner == self.service.user)
 
     def _details(self, card: Card) -> QWidget:
         widget = QWidget()
         column = QVBoxLayout(widget)
         column.setContentsMargins(0, 0, 8, 0)
+
+        if card.resolution or card.reject_reason:
+            outcome = QGroupBox(tr("ui.card.resolution") if card.resolution
+                                else tr("ui.card.rejected"))
+            outcome.setObjectName("resolutionBox")
+            outcome.setStyleSheet("QGroupBox#resolutionBox { font-weight: bold; }")
+            self.resolution_label = _wrapping(card.resolution or card.reject_reason or "")
+            QVBoxLayout(outcome).addWidget(self.resolution_label)
+            column.addWidget(outcome)
+        if card.conflicts:
+            column.addWidget(self._conflicts(card))
 
         about = QGroupBox(tr("ui.card.about"))
         form = QFormLayout(about)
@@ -167,10 +286,7 @@ class CardView(QWidget):
         if kind is not None and kind.risk:
             column.addWidget(self._risk(card))
         column.addWidget(self._actions(card))
-        if card.resolution or card.reject_reason:
-            outcome = QGroupBox(tr("ui.card.resolution"))
-            QVBoxLayout(outcome).addWidget(_wrapping(card.resolution or card.reject_reason or ""))
-            column.addWidget(outcome)
+        column.addWidget(self._comments(card))
         column.addStretch(1)
         return widget
 
@@ -186,6 +302,35 @@ class CardView(QWidget):
         if card.effective is not None:
             form.addRow(tr("ui.card.effective"),
                         QLabel(tr("ui.yes") if card.effective else tr("ui.no")))
+        if card.risk_acceptance:
+            form.addRow(tr("ui.op.verify.acceptance"), _wrapping(card.risk_acceptance))
+        return box
+
+    def _conflicts(self, card: Card) -> QGroupBox:
+        box = QGroupBox(tr("ui.card.conflicts"))
+        column = QVBoxLayout(box)
+        for conflict in card.conflicts:
+            column.addWidget(_wrapping(tr(
+                "ui.card.conflict", at=formatting.local_time(conflict.at),
+                who=formatting.person(self.config, conflict.actor),
+                wanted=formatting.option(self.config, "states", conflict.wanted),
+                kept=formatting.option(self.config, "states", conflict.kept))))
+        return box
+
+    def _comments(self, card: Card) -> QGroupBox:
+        box = QGroupBox(tr("ui.card.comments"))
+        column = QVBoxLayout(box)
+        if not card.comments:
+            column.addWidget(_wrapping(tr("ui.card.no_comments")))
+        for comment in card.comments:
+            label = _wrapping(
+                f"<b>{html.escape(formatting.person(self.config, comment.actor))}</b>"
+                f" · {html.escape(formatting.local_time(comment.at))}"
+                + (f" · <i>{html.escape(tr('ui.card.question'))}</i>" if comment.question
+                   else "")
+                + f"<br>{html.escape(comment.text)}")
+            label.setTextFormat(Qt.TextFormat.RichText)
+            column.addWidget(label)
         return box
 
     def _rating(self, rating: Rating) -> QWidget:
@@ -207,12 +352,21 @@ class CardView(QWidget):
         column = QVBoxLayout(box)
         if not card.actions:
             column.addWidget(_wrapping(tr("ui.card.no_actions")))
+        self.complete_buttons = {}
         for action in card.actions.values():
-            column.addWidget(_wrapping(tr(
+            row = QHBoxLayout()
+            row.addWidget(_wrapping(tr(
                 "ui.card.action", title=action.title,
                 owner=self.config.user_name(action.owner) or action.owner,
                 due=formatting.local_date(action.due),
-                status=option_label("action_status", action.status))))
+                status=option_label("action_status", action.status))), 1)
+            if self.can_complete(action):
+                button = QPushButton(tr("ui.card.complete_action"))
+                button.setObjectName(f"complete_{action.id}")
+                button.clicked.connect(lambda _c=False, a=action.id: self.complete(a))
+                row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+                self.complete_buttons[action.id] = button
+            column.addLayout(row)
         return box
 
     def _photos(self, shas: list[str]) -> QWidget:
@@ -221,17 +375,26 @@ class CardView(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         for sha in shas:
             path = self.blobs / f"{sha}.jpg" if self.blobs else None
-            label = QLabel()
+            label = ClickableLabel()
             pixmap = QPixmap(str(path)) if path and path.is_file() else QPixmap()
-            if pixmap.isNull():
+            if pixmap.isNull() or path is None:
                 label.setText(sha[:8])
             else:
                 label.setPixmap(pixmap.scaled(THUMBNAIL, THUMBNAIL,
                                               Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.SmoothTransformation))
+                label.setCursor(Qt.CursorShape.PointingHandCursor)
+                label.setToolTip(tr("ui.card.photo_open"))
+                label.clicked.connect(lambda p=path: self.show_photo(p))
             row.addWidget(label)
         row.addStretch(1)
         return widget
+
+    def show_photo(self, path: Path) -> PhotoViewer:
+        viewer = PhotoViewer(path, self)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.open()
+        return viewer
 
     def _timeline(self, card: Card) -> QWidget:
         """Oldest first, as the story happened: when, who, what."""

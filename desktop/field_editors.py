@@ -7,6 +7,7 @@ without code; a new field *type* is one class here and one line in EDITORS.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
@@ -29,6 +31,8 @@ from PySide6.QtWidgets import (
 
 from forms.config import Config, FieldSpec
 from forms.i18n import field_label, option_label, tr
+
+SINGLE_COLUMN_MAX = 6
 
 
 class FieldEditor:
@@ -45,6 +49,14 @@ class FieldEditor:
         raise NotImplementedError
 
     def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        """Put a saved value back (a restored draft)."""
+        raise NotImplementedError
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever the user changes the value (drafts, clearing errors)."""
         raise NotImplementedError
 
     def label(self) -> str:
@@ -66,6 +78,12 @@ class TextEditor(FieldEditor):
     def value(self) -> Any:
         return self.edit.text().strip() or None
 
+    def set_value(self, value: Any) -> None:
+        self.edit.setText(str(value or ""))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.edit.textChanged.connect(lambda _t: callback())
+
 
 class LongTextEditor(FieldEditor):
     def _build(self, default: Any) -> QWidget:
@@ -76,6 +94,12 @@ class LongTextEditor(FieldEditor):
 
     def value(self) -> Any:
         return self.edit.toPlainText().strip() or None
+
+    def set_value(self, value: Any) -> None:
+        self.edit.setPlainText(str(value or ""))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.edit.textChanged.connect(callback)
 
 
 class BoolEditor(FieldEditor):
@@ -88,6 +112,12 @@ class BoolEditor(FieldEditor):
 
     def value(self) -> Any:
         return self.box.isChecked()
+
+    def set_value(self, value: Any) -> None:
+        self.box.setChecked(bool(value))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.box.toggled.connect(lambda _b: callback())
 
 
 class ChoiceEditor(FieldEditor):
@@ -104,6 +134,12 @@ class ChoiceEditor(FieldEditor):
 
     def value(self) -> Any:
         return self.combo.currentData()
+
+    def set_value(self, value: Any) -> None:
+        self.combo.setCurrentIndex(max(self.combo.findData(value), 0))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.combo.currentIndexChanged.connect(lambda _i: callback())
 
 
 class OpenChoiceEditor(FieldEditor):
@@ -130,6 +166,15 @@ class OpenChoiceEditor(FieldEditor):
         index = self.combo.findText(text, Qt.MatchFlag.MatchFixedString)
         return self.combo.itemData(index) if index >= 0 else text
 
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value) if value is not None else -1
+        self.combo.setCurrentIndex(index)
+        if index < 0:
+            self.combo.setEditText(str(value or ""))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.combo.currentTextChanged.connect(lambda _t: callback())
+
 
 class MultiChoiceEditor(FieldEditor):
     def _build(self, default: Any) -> QWidget:
@@ -139,7 +184,9 @@ class MultiChoiceEditor(FieldEditor):
         chosen = set(default or [])
         self.boxes: list[tuple[QCheckBox, str]] = []
         options = self.options()
-        per_column = (len(options) + 1) // 2
+        # A short list (the five steps of a complaint) reads top to bottom, in its order.
+        per_column = len(options) if len(options) <= SINGLE_COLUMN_MAX else (
+            (len(options) + 1) // 2)
         for i, (label, code) in enumerate(options):
             box = QCheckBox(label)
             box.setChecked(code in chosen)
@@ -149,6 +196,15 @@ class MultiChoiceEditor(FieldEditor):
 
     def value(self) -> Any:
         return [code for box, code in self.boxes if box.isChecked()]
+
+    def set_value(self, value: Any) -> None:
+        chosen = set(value or [])
+        for box, code in self.boxes:
+            box.setChecked(code in chosen)
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        for box, _code in self.boxes:
+            box.toggled.connect(lambda _b: callback())
 
 
 class DateTimeEditor(FieldEditor):
@@ -175,6 +231,16 @@ class DateTimeEditor(FieldEditor):
         local: datetime = self.edit.dateTime().toPython()  # naive, the workstation's time
         return local.astimezone().isoformat(timespec="minutes")
 
+    def set_value(self, value: Any) -> None:
+        self.unknown.setChecked(not value)
+        if value:
+            moment = datetime.fromisoformat(str(value)).astimezone().replace(tzinfo=None)
+            self.edit.setDateTime(QDateTime(moment))
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self.edit.dateTimeChanged.connect(lambda _d: callback())
+        self.unknown.toggled.connect(lambda _b: callback())
+
 
 class PhotosEditor(FieldEditor):
     def _build(self, default: Any) -> QWidget:
@@ -191,6 +257,9 @@ class PhotosEditor(FieldEditor):
         remove.clicked.connect(lambda: self.list.takeItem(self.list.currentRow()))
         buttons.addWidget(add)
         buttons.addWidget(remove)
+        drop = QLabel(tr("ui.form.drop_photos"))
+        drop.setStyleSheet("color: palette(placeholder-text);")
+        buttons.addWidget(drop)
         buttons.addStretch(1)
         column.addWidget(self.list)
         column.addLayout(buttons)
@@ -205,9 +274,21 @@ class PhotosEditor(FieldEditor):
     def add_paths(self, paths: list[str]) -> None:
         shown = {self.list.item(i).text() for i in range(self.list.count())}
         self.list.addItems([p for p in paths if p not in shown])
+        if self._changed is not None:
+            self._changed()
 
     def value(self) -> Any:
         return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def set_value(self, value: Any) -> None:
+        self.list.clear()
+        self.add_paths([str(p) for p in value or []])
+
+    _changed: Callable[[], None] | None = None
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        self._changed = callback
+        self.list.model().rowsRemoved.connect(lambda *_: callback())
 
 
 EDITORS: dict[str, type[FieldEditor]] = {

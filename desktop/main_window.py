@@ -1,24 +1,32 @@
 """The main window: a sidebar of sections (DESIGN.md §9) beside the page of the chosen one.
 
-Only sections that work are listed: an entry that leads nowhere is hidden, not greyed out.
-Every operation's `Changes` comes through `Ops.changed` to `_changed`, which refreshes the
-lists and the open card only when they are concerned.
+Which sections a user sees follows their role (`ROLE_SECTIONS`); a section a role may not use
+is hidden, not greyed out. A workstation user who is not in the directory (standalone use)
+sees everything, as the core lets them do everything. Every operation's `Changes` comes
+through `Ops.changed` to `_changed`, which refreshes the lists, deadlines and the open card
+only when they are concerned.
+
+Sync (`desktop.sync_bridge.SyncBridge`) runs in the background while signed in: every local
+change asks for a round soon, F5 asks for one now; the status bar says how it stands
+(«Синхронизировано в 14:32», «Нет связи с сервером — изменений ждут отправки: N», «Ошибка: …»)
+and a round that brought cards refreshes the lists and the open card like a local change does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,16 +35,26 @@ from PySide6.QtWidgets import (
 from desktop.card_form import CardForm
 from desktop.card_list import CardListPage
 from desktop.card_view import CardView
-from desktop.dialogs import show_error
+from desktop.dashboard import DashboardPage
+from desktop.deadlines_view import DeadlinesPage
+from desktop.dialogs import open_help, show_error
+from desktop.drafts import DraftStore
 from desktop.models import CardTableModel
+from desktop.notifications import Notifier
 from desktop.ops import Ops, changes_of
+from desktop.reports_page import ReportsPage
+from desktop.settings_page import SettingsPage
+from desktop.sync_bridge import SyncBridge, SyncView, status_text, sync_available
 from forms.config import Config
 from forms.home import Home
 from forms.i18n import tr
 from forms.service import CardService, Changes
-from forms.store.repo import Store
+from forms.store.repo import CardQuery, Store
 
-SIDEBAR_WIDTH = 200
+if TYPE_CHECKING:
+    import httpx
+
+SIDEBAR_WIDTH = 210
 DEMO_CARDS = 200
 
 STYLE = """
@@ -57,16 +75,37 @@ class Section:
     label_key: str
 
 
-# DESIGN.md §9's sections, in its order, as each becomes real: my cards, inbox, deadlines,
-# dashboard, reports and settings/sync come with the later desktop issues.
+# DESIGN.md §9's sections, in its order.
 SECTIONS = (
     Section("file", "ui.nav.file"),
+    Section("mine", "ui.nav.mine"),
+    Section("inbox", "ui.nav.inbox"),
     Section("all", "ui.nav.all"),
+    Section("deadlines", "ui.nav.deadlines"),
+    Section("dashboard", "ui.nav.dashboard"),
+    Section("reports", "ui.nav.reports"),
+    Section("settings", "ui.nav.settings"),
 )
+ALL_SECTIONS = frozenset(s.key for s in SECTIONS)
+
+# What each role uses (DESIGN.md §1). None: not in the directory — standalone, everything.
+ROLE_SECTIONS: dict[str | None, frozenset[str]] = {
+    "staff": frozenset({"file", "mine", "deadlines", "settings"}),
+    "supervisor": ALL_SECTIONS,
+    "auditor": frozenset({"all", "deadlines", "dashboard", "reports", "settings"}),
+    "admin": ALL_SECTIONS,
+    None: ALL_SECTIONS,
+}
+
+
+def sections_for(role: str | None) -> list[Section]:
+    allowed = ROLE_SECTIONS.get(role, ROLE_SECTIONS["staff"])
+    return [s for s in SECTIONS if s.key in allowed]
 
 
 class MainWindow(QMainWindow):
     def __init__(self, home: Home, config: Config, store: Store, *, user: str | None = None,
+                 sync_transport: httpx.BaseTransport | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.home = home
@@ -74,18 +113,53 @@ class MainWindow(QMainWindow):
         self.store = store
         self.user = home.user(user)
         self.ops = Ops(self)
+        self.sync_bridge = SyncBridge(home, store, transport=sync_transport, parent=self)
         self.service = CardService(store, config, user=self.user,
                                    device_id=home.device_id(store), blobs=home.blobs)
-        self.setWindowTitle(tr("ui.window.title", user=config.user_name(self.user)))
+        self.role = self.service.role
+        self.setWindowTitle(tr("ui.window.title", user=self._user_name()))
         self.setStyleSheet(STYLE)
+        self.sections = sections_for(self.role)
+        keys = {s.key for s in self.sections}
 
-        self.card_form = CardForm(self.service, self.ops)
-        self.list_model = CardTableModel(store, config, self.ops, self)
-        self.list_page = CardListPage(self.list_model, heading=tr("ui.nav.all"),
-                                      offer_demo=True)
-        self.card_view = CardView(store, config, self.ops, blobs=home.blobs)
-        self.pages: dict[str, QWidget] = {"file": self.card_form, "all": self.list_page,
+        settings = (home.settings, home.save_settings)
+        self.card_form = CardForm(self.service, self.ops, drafts=DraftStore(home.path / "drafts"))
+        self.models: dict[str, CardTableModel] = {}
+        self.list_pages: dict[str, CardListPage] = {}
+        queries = {"mine": CardQuery(reporter=self.user),
+                   "inbox": CardQuery(supervisor=self.user, open_only=True),
+                   "all": CardQuery()}
+        for key, query in queries.items():
+            if key not in keys:
+                continue
+            model = CardTableModel(store, config, self.ops, self)
+            page = CardListPage(model, heading=tr(f"ui.nav.{key}"), base_query=query,
+                                offer_demo=key == "all", settings=settings, name=key)
+            page.open_card.connect(self.open_card)
+            page.empty.file_requested.connect(lambda: self.show_section("file"))
+            page.empty.demo_requested.connect(self.load_demo)
+            self.models[key] = model
+            self.list_pages[key] = page
+        self.card_view = CardView(self.service, self.ops, blobs=home.blobs)
+        self.pages: dict[str, QWidget] = {"file": self.card_form, **self.list_pages,
                                           "card": self.card_view}
+        if "deadlines" in keys:
+            self.deadlines_page = DeadlinesPage(store, config, self.ops, user=self.user,
+                                                role=self.role)
+            self.deadlines_page.open_card.connect(self.open_card)
+            self.pages["deadlines"] = self.deadlines_page
+        if "dashboard" in keys:
+            self.dashboard_page = DashboardPage(store, config, self.ops)
+            self.pages["dashboard"] = self.dashboard_page
+        if "reports" in keys:
+            self.reports_page = ReportsPage(store, config, self.ops, home=home)
+            self.pages["reports"] = self.reports_page
+        self.settings_page = SettingsPage(home, config, store, self.ops, user=self.user,
+                                          bridge=self.sync_bridge)
+        self.settings_page.sync_requested.connect(self.sync)
+        self.settings_page.help_requested.connect(lambda: open_help(self))
+        self.pages["settings"] = self.settings_page
+
         self.stack = QStackedWidget()
         for page in self.pages.values():
             self.stack.addWidget(page)
@@ -98,28 +172,59 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.busy_label = QLabel()
-        self.statusBar().addWidget(QLabel(tr("ui.status.user",
-                                             user=config.user_name(self.user))))
+        self.outbox_label = QLabel()
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("syncStatus")
+        self.sign_in_again_button = QPushButton(tr("ui.sync.sign_in_again"))
+        self.sign_in_again_button.setFlat(True)
+        self.sign_in_again_button.clicked.connect(self.sign_in_again)
+        self.sign_in_again_button.hide()
+        self.statusBar().addWidget(QLabel(tr("ui.status.user", user=self._user_name())))
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.statusBar().addPermanentWidget(self.sign_in_again_button)
+        self.statusBar().addPermanentWidget(self.outbox_label)
         self.statusBar().addPermanentWidget(self.busy_label)
 
         self.ops.changed.connect(self._changed)
+        self.ops.changed.connect(lambda _changes: self.sync_bridge.local_change())
+        self.sync_bridge.status_changed.connect(self.show_sync_status)
+        self.sync_bridge.round_done.connect(self._synced)
+        self.sync_bridge.failed.connect(lambda exc: show_error(self, exc))
         self.ops.failed.connect(lambda exc: show_error(self, exc))
         self.ops.busy_changed.connect(
             lambda busy: self.busy_label.setText(tr("ui.status.busy") if busy else ""))
         self.card_form.filed.connect(self.open_card)
         self.card_form.failed.connect(lambda exc: show_error(self, exc))
-        self.list_page.open_card.connect(self.open_card)
-        self.list_page.empty.file_requested.connect(lambda: self.show_section("file"))
-        self.list_page.empty.demo_requested.connect(self.load_demo)
         self.card_view.back.connect(lambda: self.show_section(self.section or "all"))
+        self._shortcuts()
+
+        self.notifier = Notifier(store, config, self.ops, user=self.user,
+                                 enabled=self.role != "auditor", parent=self)
+        self.notifier.check()
+        self.refresh_outbox()
+        self.sync_bridge.start()
 
         self.resize(1280, 800)
-        self.show_section("all")
+        first = next((k for k in ("inbox", "all", "mine") if k in keys), self.sections[0].key)
+        self.show_section(first)
+
+    @property
+    def list_page(self) -> CardListPage:
+        """The widest card list this user has (all cards, else the inbox, else my cards)."""
+        return next(self.list_pages[k] for k in ("all", "inbox", "mine") if k in self.list_pages)
+
+    @property
+    def list_model(self) -> CardTableModel:
+        return self.list_page.model
+
+    def _user_name(self) -> str:
+        return self.config.user_name(self.user) or self.user
 
     def _sidebar(self) -> QWidget:
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
-        for section in SECTIONS:
+        self.sidebar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for section in self.sections:
             item = QListWidgetItem(tr(section.label_key))
             item.setData(Qt.ItemDataRole.UserRole, section.key)
             self.sidebar.addItem(item)
@@ -138,6 +243,18 @@ class MainWindow(QMainWindow):
         column.addWidget(self.sidebar, 1)
         return panel
 
+    def _shortcuts(self) -> None:
+        self.shortcuts: dict[str, QShortcut] = {}
+        for name, keys, slot in (
+            ("new", QKeySequence.StandardKey.New, self.new_card),
+            ("search", QKeySequence.StandardKey.Find, self.focus_search),
+            ("sync", QKeySequence(Qt.Key.Key_F5), self.sync),
+            ("help", QKeySequence.StandardKey.HelpContents, lambda: open_help(self)),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+            self.shortcuts[name] = shortcut
+
     # ---- navigation ----------------------------------------------------------------------
 
     @property
@@ -150,21 +267,98 @@ class MainWindow(QMainWindow):
             if self.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == key:
                 self.sidebar.setCurrentRow(i)
         self.stack.setCurrentWidget(self.pages[key])
+        self._entered(key)
 
     def _section_chosen(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is not None:
-            self.stack.setCurrentWidget(self.pages[item.data(Qt.ItemDataRole.UserRole)])
+            key = item.data(Qt.ItemDataRole.UserRole)
+            self.stack.setCurrentWidget(self.pages[key])
+            self._entered(key)
+
+    def _entered(self, key: str) -> None:
+        """Pages that compute over many cards do it when first shown, not at start-up."""
+        page = self.pages.get(key)
+        refresh = getattr(page, "refresh_if_stale", None)
+        if refresh is not None:
+            refresh()
 
     def open_card(self, card_id: str) -> None:
         self.card_view.show_card(card_id)
         self.stack.setCurrentWidget(self.card_view)
 
+    def new_card(self) -> None:
+        if "file" in self.pages and any(s.key == "file" for s in self.sections):
+            self.show_section("file")
+            self.card_form.kind_picker.setFocus()
+
+    def focus_search(self) -> None:
+        page = self.stack.currentWidget()
+        if not isinstance(page, CardListPage):
+            page = self.list_page
+            self.show_section(page.name)
+        page.search.setFocus()
+        page.search.selectAll()
+
+    def sync(self) -> None:
+        """F5: a sync round now when a server is set; standalone, refresh everything shown."""
+        if not (sync_available() and self.home.settings().get("server")):
+            self._changed(Changes())
+            return
+        if not self.sync_bridge.configured():  # a server but no user: sign in first
+            from sync.errors import SignedOut
+
+            show_error(self, SignedOut("sync_signed_out",
+                                       server=self.home.settings()["server"]))
+            return
+        self.sync_label.setText(tr("ui.status.syncing"))
+        self.sync_bridge.sync_now()
+
+    def show_sync_status(self, view: SyncView) -> None:
+        self.sync_label.setText(status_text(view))
+        self.sign_in_again_button.setVisible(view.sign_in_again)
+        self.outbox_label.setVisible(view.state == "standalone")
+        self.settings_page.show_status(view)
+
+    def sign_in_again(self) -> None:
+        self.show_section("settings")
+        self.settings_page.ask_password()
+
+    def _synced(self, report: Any) -> None:
+        """After a good round: cards that came refresh what shows them; new configuration."""
+        if report.pulled:
+            self._changed(Changes())
+            card_id = self.card_view.card_id
+            if card_id is not None and self.stack.currentWidget() is self.card_view:
+                self.card_view.reload_if(Changes(card_ids=(card_id,)))
+        if report.config_changed:
+            self.statusBar().showMessage(tr("ui.status.config_changed"))
+
     # ---- changes -------------------------------------------------------------------------
 
     def _changed(self, changes: Changes) -> None:
         if changes.lists:
-            self.list_model.reload()
+            for model in self.models.values():
+                model.reload()
+        if changes.deadlines or changes.lists:
+            for key in ("deadlines", "dashboard", "settings"):
+                page = self.pages.get(key)
+                if page is not None:
+                    page.mark_stale()  # type: ignore[attr-defined]
+                    if self.stack.currentWidget() is page:
+                        page.refresh_if_stale()  # type: ignore[attr-defined]
+            self.notifier.check()
         self.card_view.reload_if(changes)
+        self.refresh_outbox()
+
+    def refresh_outbox(self) -> None:
+        store = self.store
+
+        def shown(count: int) -> None:
+            self.outbox_label.setText(tr("ui.status.outbox", count=count) if count else "")
+            self.settings_page.set_outbox(count)
+            self.sync_bridge.refresh()
+
+        self.ops.run(store.outbox_count, shown)
 
     def load_demo(self) -> None:
         try:
@@ -190,5 +384,10 @@ class MainWindow(QMainWindow):
                                            now=datetime.now(UTC), blobs=blobs), done, failed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.notifier.stop()
+        self.sync_bridge.shutdown()  # a running round finishes; none starts
+        if self.card_form.draft_timer.isActive():
+            self.card_form.save_draft()
         self.ops.shutdown()  # let a running write finish before the store is closed
         super().closeEvent(event)
+

@@ -35,6 +35,9 @@ COL_TITLE, COL_KIND, COL_STATE, COL_SITE, COL_SUPERVISOR, COL_RISK, COL_FILED = 
 COLUMN_KEYS = ("ui.column.title", "ui.column.kind", "ui.column.state", "ui.column.site",
                "ui.column.supervisor", "ui.column.risk", "ui.column.filed_at")
 
+# What each column sorts by on the database (forms.store.repo.SORTABLE).
+SORT_COLUMNS = ("title", "kind", "state", "site", "supervisor", "risk", "filed_at")
+
 CARD_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 RISK_COLOR_ROLE = Qt.ItemDataRole.UserRole + 2  # "#rrggbb" of the card's band, or None
 SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -87,6 +90,8 @@ class CardTableModel(QAbstractTableModel):
         self._pending = 0
         self._fetching = False
         self._dots: dict[str, QPixmap] = {}
+        self._sort_by = "filed_at"
+        self._descending = True
 
     # ---- what to show ----------------------------------------------------------------------
 
@@ -107,6 +112,19 @@ class CardTableModel(QAbstractTableModel):
         self._query = query
         self.reload(keep_loaded=False)
 
+    @property
+    def sort_order(self) -> tuple[str, bool]:
+        """(column key, descending)."""
+        return self._sort_by, self._descending
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted by the database, so every lazily loaded page continues the same order."""
+        key = SORT_COLUMNS[column]
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) != (self._sort_by, self._descending):
+            self._sort_by, self._descending = key, descending
+            self.reload(keep_loaded=False)
+
     def reload(self, *, keep_loaded: bool = True) -> None:
         """Fetch the list again; by default as many rows as are loaded now, so the scroll
         position survives a refresh after a change."""
@@ -114,9 +132,10 @@ class CardTableModel(QAbstractTableModel):
         generation, query = self._generation, self._query
         want = max(PAGE_SIZE, len(self._rows)) if keep_loaded else PAGE_SIZE
         store, config = self.store, self.config
+        order = {"sort_by": self._sort_by, "newest_first": self._descending}
 
         def load() -> tuple[int, list[CardListRow]]:
-            cards = store.list_cards(query, limit=want, offset=0)
+            cards = store.list_cards(query, limit=want, offset=0, **order)
             return store.count_cards(query), [list_row(c, config) for c in cards]
 
         self._fetching = False
@@ -141,9 +160,10 @@ class CardTableModel(QAbstractTableModel):
         self._fetching = True
         generation, query, offset = self._generation, self._query, len(self._rows)
         store, config = self.store, self.config
+        order = {"sort_by": self._sort_by, "newest_first": self._descending}
 
         def load() -> list[CardListRow]:
-            cards = store.list_cards(query, limit=PAGE_SIZE, offset=offset)
+            cards = store.list_cards(query, limit=PAGE_SIZE, offset=offset, **order)
             return [list_row(c, config) for c in cards]
 
         self._start()

@@ -6,7 +6,7 @@ QApplication. Waiting is always `qtbot.waitUntil`, never sleep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,10 +58,32 @@ def service(store: Store, config: Config, home: Home) -> CardService:
 
 
 @pytest.fixture
-def window(qtbot, home: Home, config: Config, store: Store) -> Iterator[MainWindow]:
-    window = MainWindow(home, config, store, user=USER)
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()  # waits for the worker before the store fixture closes the store
+def window_as(qtbot, home: Home, config: Config,
+              store: Store) -> Iterator[Callable[[str], MainWindow]]:
+    """The main window as a given user (ivanov: staff, petrov: supervisor, auditor, admin;
+    a name not in the directory: standalone, everything)."""
+    windows: list[MainWindow] = []
+
+    def make(user: str) -> MainWindow:
+        window = MainWindow(home, config, store, user=user)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()  # waits for the worker before the store fixture closes the store
+
+
+@pytest.fixture
+def window(window_as: Callable[[str], MainWindow]) -> MainWindow:
+    """A staff member's window (ivanov)."""
+    return window_as(USER)
+
+
+@pytest.fixture
+def supervisor(window_as: Callable[[str], MainWindow]) -> MainWindow:
+    """Petrov's window: the supervisor hazards at «Северный» are routed to."""
+    return window_as("petrov")
 

@@ -1,4 +1,4 @@
-"""Screenshots for docs/screenshots: the main window, the hazard form and a card's history.
+"""Screenshots for docs/screenshots: every screen of the desktop app, in Russian, on demo data.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.desktop.make_screenshots [OUT_DIR]
 
@@ -17,15 +17,18 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "ru_RU.UTF-8")
 
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+from PySide6.QtCore import QCoreApplication, QDate, QDeadlineTimer, QEventLoop
 from PySide6.QtWidgets import QWidget
 
 from desktop.app import application
+from desktop.dialogs import ErrorDialog, ReceiptDialog
 from desktop.main_window import MainWindow
+from desktop.operations import OperationDialog
 from forms.config import Config
-from forms.home import open_home
+from forms.errors import Conflict
+from forms.home import Home, open_home
 from forms.service import CardService
-from forms.store.repo import Store
+from forms.store.repo import CardQuery, Store
 
 SIZE = (1280, 800)
 REPO = Path(__file__).resolve().parents[2]
@@ -170,6 +173,14 @@ def grab(widget: QWidget, path: Path) -> None:
     print(path)
 
 
+def window_as(home: Home, config: Config, store: Store, user: str) -> MainWindow:
+    window = MainWindow(home, config, store, user=user)
+    window.resize(*SIZE)
+    window.show()
+    settle(window)
+    return window
+
+
 def main(out: Path) -> None:
     application()
     out.mkdir(parents=True, exist_ok=True)
@@ -178,23 +189,108 @@ def main(out: Path) -> None:
         config = home.config()
         store = home.open_store(config)
         showcase = fill(store, config, home.blobs)
-        window = MainWindow(home, config, store, user="ivanov")
-        window.resize(*SIZE)
-        window.show()
-        settle(window)
-        grab(window, out / "main-window.png")
+        shots(home, config, store, showcase, out)
+        store.close()
 
-        window.show_section("file")
-        window.card_form.set_kind("hazard")
-        settle(window)
-        grab(window, out / "file-card.png")
 
-        window.show_section("all")
+def shots(home: Home, config: Config, store: Store, showcase: str, out: Path) -> None:
+    window = window_as(home, config, store, "petrov")
+    grab(window, out / "inbox.png")
+    window.show_section("all")
+    settle(window)
+    grab(window, out / "main-window.png")
+    page = window.list_pages["all"]
+    page.filters.set_filter("kind", "hazard")
+    page.filters.set_filter("risk_band", "high")
+    settle(window)
+    grab(window, out / "list-filters.png")
+    page.filters.set_filter("kind", None)
+    page.filters.set_filter("risk_band", None)
+
+    window.open_card(showcase)
+    settle(window)
+    grab(window, out / "card-history.png")
+    working = next((c for c in store.list_cards(CardQuery(supervisor="petrov", state="actions"))
+                    if c.risk_initial is not None), None)
+    if working is not None:
+        window.open_card(working.id)
+        settle(window)
+        grab(window, out / "card-actions.png")
         window.open_card(showcase)
         settle(window)
-        grab(window, out / "card-history.png")
-        window.close()
-        store.close()
+    view = window.card_view
+    card = view.card
+    assert card is not None
+    open_card = store.card(working.id) if working is not None else card
+    for operation, name in (("assess", "assess-matrix"), ("action", "add-action"),
+                            ("comment", "question-to-reporter")):
+        dialog = OperationDialog(operation, open_card, config, window)
+        dialog.show()
+        settle(window)
+        grab(dialog, out / f"{name}.png")
+        dialog.close()
+    dialog = OperationDialog("verify", card, config, window)
+    dialog.matrix.set_values(2, 2, 1, "ok")  # type: ignore[union-attr]
+    dialog.show()
+    settle(window)
+    grab(dialog, out / "verify-matrix.png")
+    dialog.close()
+
+    for section, name in (("deadlines", "deadlines"), ("dashboard", "dashboard"),
+                          ("settings", "settings")):
+        window.show_section(section)
+        settle(window)
+        grab(window, out / f"{name}.png")
+    window.deadlines_page.tabs.setCurrentIndex(2)
+    window.show_section("deadlines")
+    settle(window)
+    grab(window, out / "deadlines-urgent-important.png")
+
+    window.show_section("reports")
+    reports = window.reports_page
+    reports.date_from.setDate(QDate.currentDate().addDays(-7))
+    reports.make()
+    for _ in range(200):
+        settle(window)
+        if reports.preview.pages:
+            break
+    grab(window, out / "reports-preview.png")
+
+    try:
+        raise Conflict("illegal_transition", operation="close", state="closed")
+    except Conflict as exc:
+        error = ErrorDialog(exc, window)
+    error.show()
+    error.details_button.setChecked(True)
+    settle(window)
+    grab(error, out / "error-dialog.png")
+    help_window = error.show_help()
+    settle(window)
+    grab(help_window, out / "help.png")
+    help_window.close()
+    error.close()
+    window.close()
+
+    staff = window_as(home, config, store, "ivanov")
+    grab(staff, out / "my-cards.png")
+    staff.show_section("file")
+    staff.card_form.set_kind("hazard")
+    settle(staff)
+    grab(staff, out / "file-card.png")
+    staff.card_form.set_kind("complaint")
+    settle(staff)
+    grab(staff, out / "file-complaint.png")
+    staff.card_form.set_kind("hazard")
+    staff.card_form.anonymous.setChecked(True)
+    settle(staff)
+    grab(staff, out / "file-anonymous.png")
+    receipt = ReceiptDialog("7K3M-Q9XD-R2PF-W8HN-T4CZ", staff)
+    receipt.show()
+    settle(staff)
+    grab(receipt, out / "receipt.png")
+    receipt.close()
+    staff.card_form.reset()
+    staff.close()
 
 
 if __name__ == "__main__":

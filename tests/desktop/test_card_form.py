@@ -6,7 +6,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.card_form import CardForm
 from desktop.main_window import MainWindow
@@ -68,26 +68,32 @@ def test_an_invalid_form_shows_each_message_by_its_field_and_saves_nothing(
     assert form.editors["description"].edit.toPlainText() == "Без названия и категории"
 
 
-def test_an_anonymous_card_gets_a_receipt_and_no_reporter(qtbot, window: MainWindow, store):
+def test_an_anonymous_card_gets_a_receipt_once_with_copy_and_print(qtbot, window: MainWindow,
+                                                                    store):
+    window.show_section("file")
     form = window.card_form
     fill_hazard(form)
+    assert not form.anonymous_panel.isVisible()
     form.anonymous.setChecked(True)
+    assert form.anonymous_panel.isVisible()  # what will and will not be recorded
     qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
 
-    def receipt_box() -> QMessageBox | None:
-        box = form.findChild(QMessageBox)
-        return box if box is not None and box.isVisible() else None
-
-    qtbot.waitUntil(lambda: receipt_box() is not None)
-    box = receipt_box()
-    assert box is not None
+    qtbot.waitUntil(lambda: form.receipt is not None and form.receipt.isVisible())
+    dialog = form.receipt
+    assert dialog is not None
     [card] = store.list_cards()
     assert card.anonymous and card.reporter is None
     assert all(e.actor is None for e in store.card_events(card.id))
-    code = box.text().rsplit(" ", 1)[-1]
+    code = dialog.code_label.text()
     assert receipt.matches(code, store.card_events(card.id)[0].payload["receipt_hash"])
-    box.accept()
+    assert "только один раз" in " ".join(w.text() for w in dialog.findChildren(QLabel))
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QApplication.clipboard().text() == code
+    assert code in dialog.document().toPlainText()  # what Print sends to the printer
+    assert dialog.print_button.isEnabled()
+    dialog.accept()
     assert not form.anonymous.isChecked()  # the next report is not anonymous by accident
+    assert not (window.home.path / "drafts" / "form.json").exists()
 
 
 def test_each_kind_gets_its_own_fields(qtbot, window: MainWindow, config):

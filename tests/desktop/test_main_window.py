@@ -16,16 +16,56 @@ from tests.desktop.helpers import hazard, type_text
 pytestmark = pytest.mark.desktop
 
 
-def test_the_sidebar_lists_only_sections_that_work(window: MainWindow):
-    keys = [window.sidebar.item(i).data(Qt.ItemDataRole.UserRole)
+def sidebar_keys(window: MainWindow) -> list[str]:
+    return [window.sidebar.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(window.sidebar.count())]
-    assert keys == ["file", "all"]
-    assert [window.sidebar.item(i).text() for i in range(2)] == [
-        "Подать сообщение", "Все карточки"]
-    assert window.stack.currentWidget() is window.list_page
 
 
-def test_an_empty_store_explains_what_to_do_and_offers_demo_data(qtbot, window: MainWindow):
+def test_each_role_sees_only_its_sections(window_as):
+    assert sidebar_keys(window_as("ivanov")) == ["file", "mine", "deadlines", "settings"]
+    assert sidebar_keys(window_as("petrov")) == [
+        "file", "mine", "inbox", "all", "deadlines", "dashboard", "reports", "settings"]
+    auditor = window_as("auditor")
+    assert sidebar_keys(auditor) == ["all", "deadlines", "dashboard", "reports", "settings"]
+    assert "mine" not in auditor.pages and "inbox" not in auditor.pages  # hidden, not greyed
+    standalone = window_as("someone-not-in-the-directory")
+    assert len(sidebar_keys(standalone)) == 8
+    assert [standalone.sidebar.item(i).text() for i in range(8)] == [
+        "Подать сообщение", "Мои карточки", "Входящие", "Все карточки", "Сроки", "Сводка",
+        "Отчёты", "Настройки"]
+
+
+def test_a_supervisor_starts_in_the_inbox_which_holds_only_their_open_cards(
+        qtbot, supervisor: MainWindow, service, store, config):
+    mine = service.file(hazard("Опасность в цехе синтеза", department="synthesis")).card_id
+    service.file(hazard("На Южном", site="yug"))  # routed elsewhere
+    assert supervisor.stack.currentWidget() is supervisor.list_pages["inbox"]
+    inbox = supervisor.models["inbox"]
+    inbox.reload()
+    qtbot.waitUntil(lambda: inbox.rowCount() == 1)
+    assert inbox.row(0).id == mine
+    all_cards = supervisor.models["all"]
+    all_cards.reload()
+    qtbot.waitUntil(lambda: all_cards.rowCount() == 2)
+
+
+def test_shortcuts_new_card_search_and_sync(qtbot, supervisor: MainWindow, service):
+    supervisor.shortcuts["new"].activated.emit()
+    assert supervisor.stack.currentWidget() is supervisor.card_form
+    supervisor.shortcuts["search"].activated.emit()
+    page = supervisor.stack.currentWidget()
+    assert page is supervisor.list_page and page.search.hasFocus()
+    service.file(hazard())
+    supervisor.shortcuts["sync"].activated.emit()  # F5: no server yet, so it refreshes
+    qtbot.waitUntil(lambda: supervisor.list_model.rowCount() == 1)
+    assert supervisor.shortcuts["new"].key().toString() == "Ctrl+N"
+    assert supervisor.shortcuts["search"].key().toString() == "Ctrl+F"
+    assert supervisor.shortcuts["sync"].key().toString() == "F5"
+
+
+def test_an_empty_store_explains_what_to_do_and_offers_demo_data(qtbot, window_as):
+    window = window_as("admin")
+    window.show_section("all")
     page = window.list_page
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty)
     assert page.empty.title.text() == "Карточек пока нет"
@@ -70,8 +110,10 @@ def test_opening_a_row_shows_the_card_and_back_returns_to_the_list(qtbot, window
     assert window.stack.currentWidget() is window.list_page
 
 
-def test_demo_data_is_loaded_on_the_worker_and_the_list_fills(qtbot, window: MainWindow,
-                                                              service, monkeypatch):
+def test_demo_data_is_loaded_on_the_worker_and_the_list_fills(qtbot, window_as, service,
+                                                              monkeypatch):
+    window = window_as("admin")
+    window.show_section("all")
     calls: list[dict[str, object]] = []
 
     def generate(store, config, *, cards, seed, now, blobs):
