@@ -31,14 +31,19 @@ from PySide6.QtWidgets import (
 
 from desktop.dialogs import ReceiptDialog, show_receipt
 from desktop.drafts import DraftStore
-from desktop.field_editors import FieldEditor, PhotosEditor, editor_for
+from desktop.field_editors import (
+    ERROR_STYLE,
+    FieldEditor,
+    PhotosEditor,
+    editor_for,
+    field_cell,
+)
 from desktop.ops import Ops
 from forms.config import Config
 from forms.errors import SafeCardError, ValidationFailed
 from forms.i18n import error_text, field_error_text, has, option_label, tr
 from forms.service import CardService, Filed
 
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: palette(placeholder-text);"
 FORM_WIDTH = 860
 LABEL_TOP = 4
@@ -187,22 +192,13 @@ class CardForm(QWidget):
         defaults = self._defaults()
         for spec in self.config.kinds[self.kind].fields:
             editor = editor_for(spec, self.config, defaults)
-            error = QLabel()
-            error.setObjectName(f"error_{spec.name}")
-            error.setStyleSheet(ERROR_STYLE)
-            error.setWordWrap(True)
-            error.hide()
-            cell = QWidget()
-            column = QVBoxLayout(cell)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.setSpacing(2)
-            column.addWidget(editor.widget)
+            hints = []
             if spec.hint and (has(spec.hint) or has(spec.hint, "ru")):
                 hint = QLabel(tr(spec.hint))
                 hint.setStyleSheet(HINT_STYLE)
                 hint.setWordWrap(True)
-                column.addWidget(hint)
-            column.addWidget(error)
+                hints.append(hint)
+            cell, error = field_cell(editor.widget, *hints, name=spec.name)
             label = QLabel("" if editor.label_in_widget else editor.label())
             label.setBuddy(editor.widget)
             label.setContentsMargins(0, LABEL_TOP, 0, 0)  # level with the editor's text

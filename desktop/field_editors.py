@@ -7,6 +7,7 @@ without code; a new field *type* is one class here and one line in EDITORS.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +36,33 @@ from forms.i18n import field_label, option_label, tr
 SINGLE_COLUMN_MAX = 6
 
 
-class FieldEditor:
+ERROR_STYLE = "color: #c62828;"
+
+
+def error_label(name: str = "") -> QLabel:
+    """The red line that tells what is wrong with a field (hidden until there is something)."""
+    error = QLabel()
+    if name:
+        error.setObjectName(f"error_{name}")
+    error.setStyleSheet(ERROR_STYLE)
+    error.setWordWrap(True)
+    error.hide()
+    return error
+
+
+def field_cell(widget: QWidget, *below: QWidget, name: str = "") -> tuple[QWidget, QLabel]:
+    """A field's editor with anything that explains it, and its error line under them."""
+    error = error_label(name)
+    cell = QWidget()
+    column = QVBoxLayout(cell)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(2)
+    for item in (widget, *below, error):
+        column.addWidget(item)
+    return cell, error
+
+
+class FieldEditor(ABC):
     """Base: `widget` goes into the form; `value()` is the card JSON value or None."""
 
     label_in_widget = False  # a check box carries its own label
@@ -45,19 +72,19 @@ class FieldEditor:
         self.config = config
         self.widget = self._build(defaults.get(spec.name, spec.default))
 
-    def _build(self, default: Any) -> QWidget:
-        raise NotImplementedError
+    @abstractmethod
+    def _build(self, default: Any) -> QWidget: ...
 
-    def value(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def value(self) -> Any: ...
 
+    @abstractmethod
     def set_value(self, value: Any) -> None:
         """Put a saved value back (a restored draft)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the user changes the value (drafts, clearing errors)."""
-        raise NotImplementedError
 
     def label(self) -> str:
         return field_label(self.spec.name) + (" *" if self.spec.required else "")

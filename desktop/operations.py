@@ -28,13 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.field_editors import ERROR_STYLE, field_cell
 from desktop.risk_matrix import RiskMatrixWidget
 from forms.card import Card
 from forms.config import Config
 from forms.errors import ValidationFailed
 from forms.i18n import field_error_text, field_label, option_label, tr
-
-ERROR_STYLE = "color: #c62828;"
 
 # The operations that need more than one click, with the title key of their dialog.
 DIALOG_OPERATIONS = ("assess", "action", "verify", "close", "reject", "reopen", "comment")
@@ -92,16 +91,7 @@ class OperationDialog(QDialog):
     # ---- the inputs of each operation ----------------------------------------------------
 
     def _add(self, name: str, widget: QWidget, label: str | None = None) -> None:
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        cell = QWidget()
-        column = QVBoxLayout(cell)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(widget)
-        column.addWidget(error)
+        cell, error = field_cell(widget)
         self.form.addRow(field_label(name) if label is None else label, cell)
         self.inputs[name] = widget
         self.errors[name] = error
