@@ -3,7 +3,10 @@
     safecard-server [--database-url URL] [--host H] [--port P] [--workers N]   (or: run …)
     safecard-server [--database-url URL] add-user NAME --role ROLE   (password on stdin)
     … set-role NAME ROLE | disable-user NAME | revoke-device ID | list-users
-    … show-config | load-config FILE | migrate | new-epoch
+    … show-config | load-config FILE | migrate | new-epoch | verify-audit
+
+Every command that changes something appends an entry to the hash-chained audit log
+(sync/server/audit.py); `verify-audit` walks the chain: exit 0 when intact, 4 at a break.
 
 `--database-url` or SAFECARD_DATABASE_URL; by default a SQLite file in the server's data
 folder. Errors are one translated line with the exit codes of DESIGN.md §10.
@@ -75,6 +78,7 @@ def build_parser() -> FriendlyParser:
     p.add_argument("path")
     sub.add_parser("migrate", help=tr("sync.help.migrate"))
     sub.add_parser("new-epoch", help=tr("sync.help.new_epoch"))
+    sub.add_parser("verify-audit", help=tr("sync.help.verify_audit"))
     return parser
 
 
@@ -142,6 +146,7 @@ def cmd_add_user(store: Store, args: argparse.Namespace) -> int:
     from sync.server import auth
 
     auth.add_user(store, args.name, args.role, _password())
+    _audit(store, "add-user", args.name, {"role": args.role})  # never the password
     print(tr("sync.user_added", name=args.name, role=args.role))
     return 0
 
@@ -150,6 +155,7 @@ def cmd_set_role(store: Store, args: argparse.Namespace) -> int:
     from sync.server import auth
 
     auth.set_role(store, args.name, args.role)
+    _audit(store, "set-role", args.name, {"role": args.role})
     print(tr("cli.ok"))
     return 0
 
@@ -158,6 +164,7 @@ def cmd_disable_user(store: Store, args: argparse.Namespace) -> int:
     from sync.server import auth
 
     auth.disable_user(store, args.name)
+    _audit(store, "disable-user", args.name)
     print(tr("cli.ok"))
     return 0
 
@@ -166,6 +173,7 @@ def cmd_revoke_device(store: Store, args: argparse.Namespace) -> int:
     from sync.server import auth
 
     auth.revoke_device(store, args.device_id)
+    _audit(store, "revoke-device", args.device_id)
     print(tr("cli.ok"))
     return 0
 
@@ -199,6 +207,7 @@ def cmd_load_config(store: Store, args: argparse.Namespace) -> int:
         raise BadInput("sync_config_file", path=str(path),
                        detail="keys: " + ", ".join(CONFIG_FILES))
     config = save_config(store, store.config.raw | given)
+    _audit(store, "load-config", path.name, {"version": config.version, "keys": sorted(given)})
     print(tr("sync.config_loaded", version=config.version))
     return 0
 
@@ -211,15 +220,36 @@ def cmd_migrate(store: Store, _args: argparse.Namespace) -> int:
 def cmd_new_epoch(store: Store, _args: argparse.Namespace) -> int:
     from sync.server.db import new_epoch
 
-    print(tr("sync.new_epoch", epoch=new_epoch(store)))
+    epoch = new_epoch(store)
+    _audit(store, "new-epoch", str(epoch), {"epoch": epoch})
+    print(tr("sync.new_epoch", epoch=epoch))
     return 0
+
+
+def cmd_verify_audit(store: Store, _args: argparse.Namespace) -> int:
+    from sync.server import audit
+
+    verdict = audit.verify(store)
+    if verdict.intact:
+        print(tr("sync.audit_intact", n=verdict.entries))
+        return 0
+    sys.stderr.write("safecard-server: " + tr("sync.audit_broken", seq=verdict.broken_at,
+                                              why=verdict.why, n=verdict.entries) + "\n")
+    return 4
+
+
+def _audit(store: Store, action: str, target: str, details: dict[str, object] | None = None,
+           ) -> None:
+    from sync.server import audit
+
+    audit.append(store, action, target, details)
 
 
 ADMIN: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "add-user": cmd_add_user, "set-role": cmd_set_role, "disable-user": cmd_disable_user,
     "revoke-device": cmd_revoke_device, "list-users": cmd_list_users,
     "show-config": cmd_show_config, "load-config": cmd_load_config, "migrate": cmd_migrate,
-    "new-epoch": cmd_new_epoch,
+    "new-epoch": cmd_new_epoch, "verify-audit": cmd_verify_audit,
 }
 
 

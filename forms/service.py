@@ -96,6 +96,7 @@ class CardService:
         if anonymous:
             code = receipt.new_code()
             payload["receipt_hash"] = receipt.hash_code(code)
+            payload["receipt_lookup"] = receipt.lookup_tag(code)
         r = route(kind, fields, self.config)
         drafts: list[workflow.Draft] = [
             (ev.CARD_FILED, payload),

@@ -28,6 +28,7 @@ class SyncClient:
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.server = server.rstrip("/")
         self.token = token
+        self._transport = transport
         self._http = httpx.Client(
             base_url=self.server, transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
@@ -95,6 +96,34 @@ class SyncClient:
         if hashlib.sha256(response.content).hexdigest() != sha256:
             raise errors.not_a_server(self.server)  # a portal's page, a cut body
         return response.content
+
+    # ---- the anonymous drop box (never signed: no token, no device id) ------------------------
+
+    def unsigned(self) -> SyncClient:
+        """A fresh client to the same server with no token: for the drop box."""
+        return SyncClient(self.server, transport=self._transport)
+
+    def drop_anonymous(self, body: p.AnonymousCardRequest) -> p.AnonymousAccepted:
+        return self._call("POST", "/anonymous/cards", p.AnonymousAccepted, body=body,
+                          signed=False)
+
+    def anonymous_status(self, code: str) -> p.AnonymousStatus:
+        return self._anonymous("/anonymous/status", p.ReceiptRequest(receipt=code))
+
+    def anonymous_answer(self, code: str, text: str) -> p.AnonymousStatus:
+        return self._anonymous("/anonymous/answer", p.AnswerRequest(receipt=code, text=text))
+
+    def _anonymous(self, path: str, body: BaseModel) -> p.AnonymousStatus:
+        content = body.model_dump_json().encode()
+        response = self._send("POST", path, content=content, signed=False,
+                              content_type="application/json")
+        if response.status_code == 404 and _reason(response) == "unknown_receipt":
+            raise errors.UnknownReceipt("sync_unknown_receipt")
+        if response.status_code == 429 and _reason(response) == "rate_limited":
+            raise errors.RateLimited("sync_rate_limited", server=self.server)
+        if response.status_code != 200:
+            raise errors.from_response(response, self.server)
+        return self._valid(response, p.AnonymousStatus)
 
     # ---- plumbing ----------------------------------------------------------------------------
 

@@ -31,8 +31,8 @@ from forms.errors import SafeCardError
 from forms.events import Event
 from forms.store import syncio
 from forms.store.repo import Store
+from sync import anonymous, errors
 from sync import blobs as b
-from sync import errors
 from sync import protocol as p
 from sync.client import SyncClient
 
@@ -74,6 +74,7 @@ class SyncReport:
     blobs_sent: int = 0
     blobs_fetched: int = 0
     blobs_missing: int = 0  # named by pulled events, not on this workstation yet
+    anonymous_sent: int = 0  # anonymous cards the drop box accepted this round
 
 
 class SyncEngine:
@@ -100,6 +101,7 @@ class SyncEngine:
         report = SyncReport()
         try:
             self.push(report)
+            self.drop_anonymous(report)
             self.pull(report)
             report.config_changed = self.fetch_config()
         except SafeCardError as error:
@@ -129,6 +131,12 @@ class SyncEngine:
             if not self._settle(batch, answer, report):
                 raise errors.not_a_server(self.client.server)
             self.batch_events = min(p.CLIENT_PUSH_EVENTS, self.batch_events * 2)
+
+    def drop_anonymous(self, report: SyncReport) -> None:
+        """Anonymous cards whose delay has passed, through the drop box (sync/anonymous.py):
+        unsigned, one request per card, never in the push above."""
+        sent = anonymous.send_due(self.store, self.client, self.clock(), self.blobs)
+        report.anonymous_sent += sent.sent
 
     def _settle(self, batch: Sequence[Event], answer: p.PushResponse,
                 report: SyncReport) -> bool:

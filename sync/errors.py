@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 from pydantic import ValidationError
 
-from forms.errors import BadInput, Conflict, Forbidden, SafeCardError, Unreachable
+from forms.errors import BadInput, Conflict, Forbidden, NotFound, SafeCardError, Unreachable
 from sync.protocol import ErrorResponse
 
 
@@ -36,6 +36,14 @@ class TooLarge(BadInput):
 
 class ProtocolMismatch(Conflict):
     pass
+
+
+class UnknownReceipt(NotFound):
+    """Exit 3: no anonymous card has this receipt code."""
+
+
+class RateLimited(SyncUnreachable):
+    """429 from the anonymous endpoints: too many tries; exit 75, wait and retry."""
 
 
 FATAL = (SignedOut, SyncForbidden, TooLarge, ProtocolMismatch)

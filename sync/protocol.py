@@ -131,3 +131,50 @@ class BlobResponse(Message):
 class ErrorResponse(Message):
     error: str  # reason key: sync.reason.<error> in the catalogue
     detail: str | None = None
+
+
+# ---- the anonymous drop box (DESIGN.md §6; docs/protocol.md "Anonymous cards") ---------------
+
+ANONYMOUS_MAX_EVENTS = 20
+ANONYMOUS_MAX_PHOTOS = 10
+ANONYMOUS_MAX_BODY = 24 * 1024 * 1024  # photos travel inside, base64
+
+
+class AnonymousCardRequest(Message):
+    """One anonymous card: its events (no actor, no device) and its photos' bytes, base64,
+    by SHA-256. Sent without a token, so nothing ties it to a signed-in user."""
+
+    events: list[WireEvent] = Field(min_length=1, max_length=ANONYMOUS_MAX_EVENTS)
+    photos: dict[str, str] = Field(default_factory=dict, max_length=ANONYMOUS_MAX_PHOTOS)
+
+
+class AnonymousAccepted(Message):
+    """The only answer the drop box gives: no id, no time, nothing that links back."""
+
+    accepted: Literal[True]
+
+
+class ReceiptRequest(Message):
+    receipt: str = Field(min_length=1, max_length=64)  # in the body, never in a URL
+
+
+class AnswerRequest(ReceiptRequest):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class AnonymousComment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: str  # ISO 8601, UTC
+    text: str
+    question: bool = False  # a supervisor's question to the reporter
+    from_reporter: bool = False  # written by the reporter (by receipt)
+
+
+class AnonymousStatus(Message):
+    state: str
+    kind: str
+    filed_at: str | None = None
+    questions: list[AnonymousComment] = Field(default_factory=list)
+    comments: list[AnonymousComment] = Field(default_factory=list)
+    resolution: str | None = None  # "what we did", once closed
+    reject_reason: str | None = None

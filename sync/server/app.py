@@ -22,7 +22,7 @@ from forms.errors import BadInput, Forbidden, NotFound, SafeCardError
 from forms.store.repo import Store
 from sync import blobs as b
 from sync import protocol as p
-from sync.server import auth, blobs, db, storage
+from sync.server import anonymous, auth, blobs, db, security, storage
 from sync.server.limits import BodyLimit
 
 
@@ -40,7 +40,8 @@ def _error(status: int, error: str, detail: str | None = None,
 
 def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                max_body: int = p.SERVER_MAX_BODY, max_blob: int = b.MAX_BLOB_BYTES,
-               store: Store | None = None) -> FastAPI:
+               store: Store | None = None,
+               login_limiter: security.LoginLimiter | None = None) -> FastAPI:
     """The server over one database (migrated on start). `clock_ms` is for tests."""
     store = store or db.open_server_store(database_url)
     now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
@@ -49,8 +50,12 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                   description="Offline-first sync of SafeCard's event log (docs/protocol.md).")
     app.state.store = store
     live_config = db.LiveConfig(store)
-    app.add_middleware(BodyLimit, max_body=max_body, larger={f"{p.API}/blobs/": max_blob})
+    larger = {f"{p.API}/blobs/": max_blob, f"{p.API}/anonymous/cards": p.ANONYMOUS_MAX_BODY}
+    app.add_middleware(BodyLimit, max_body=max_body, larger=larger)
     _handlers(app)
+    limiter = security.install(app, max_json=max_body, skip_depth=(f"{p.API}/blobs/",),
+                               larger={f"{p.API}/anonymous/cards": p.ANONYMOUS_MAX_BODY},
+                               limiter=login_limiter)  # outermost: after the other middlewares
 
     def protocol(version: Annotated[str | None, Header(alias=p.PROTOCOL_HEADER)] = None) -> None:
         if version != str(p.PROTOCOL_VERSION):
@@ -62,6 +67,7 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
         return auth.authenticate(store, authorization)
 
     versioned = [Depends(protocol)]
+    anonymous.install(app, store, now_ms, protocol)  # the drop box: no token, no address
     Who = Annotated[auth.Principal, Depends(principal)]
 
     @app.get(f"{p.API}/health", response_model=p.HealthResponse)
@@ -72,6 +78,7 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
     @app.post(f"{p.API}/auth/login", response_model=p.LoginResponse, dependencies=versioned)
     def login(body: p.LoginRequest) -> p.LoginResponse:
         _same_protocol(body)
+        limiter.check(body.user)  # 429 before any password is checked
         token, role = auth.login(store, body.user, body.password, body.device_id)
         return p.LoginResponse(token=token, user=body.user, role=role,  # type: ignore[arg-type]
                                device_id=body.device_id)

@@ -7,9 +7,10 @@ copy of the database does not let anyone sign in.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +24,17 @@ from sync.server.models import ROLES, DeviceRow, TokenRow, UserRow
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # Verified against when the user is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("safecard-no-such-user")
+DEFAULT_TOKEN_DAYS = 30
+
+
+def token_lifetime() -> timedelta:
+    """How long a token is good for: SAFECARD_TOKEN_DAYS (default 30), read at each check."""
+    raw = os.environ.get("SAFECARD_TOKEN_DAYS", "")
+    try:
+        days = float(raw) if raw.strip() else DEFAULT_TOKEN_DAYS
+    except ValueError:
+        days = DEFAULT_TOKEN_DAYS
+    return timedelta(days=days if days > 0 else DEFAULT_TOKEN_DAYS)
 
 
 class Unauthorized(Exception):
@@ -120,14 +132,21 @@ def login(store: Store, name: str, password: str, device_id: str) -> tuple[str, 
         return token, user.role
 
 
-def authenticate(store: Store, authorization: str | None) -> Principal:
+def authenticate(store: Store, authorization: str | None,
+                 now: datetime | None = None) -> Principal:
+    """The token's user and device, read afresh on every request, so a revocation, a disabled
+    user or an expiry takes effect at once."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("no_token")
     token = authorization.removeprefix("Bearer ").strip()
+    if not token or len(token) > 200:
+        raise Unauthorized("bad_token")
     with store.session() as s:
         row = s.get(TokenRow, _token_hash(token))
         if row is None or row.revoked:
             raise Unauthorized("bad_token")
+        if _aware(row.created_at) + token_lifetime() <= (now or _now()):
+            raise Unauthorized("token_expired")
         user = s.get(UserRow, row.user)
         device = s.get(DeviceRow, row.device_id)
         if user is None or user.disabled:
@@ -135,6 +154,10 @@ def authenticate(store: Store, authorization: str | None) -> Principal:
         if device is None or device.revoked:
             raise Unauthorized("device_revoked")
         return Principal(user=user.name, role=user.role, device_id=device.id)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def users(store: Store) -> list[UserRow]:

@@ -63,3 +63,15 @@ class BlobRow(ServerBase):
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReceiptRow(ServerBase):
+    """An anonymous card's receipt: the Argon2id hash from its card.filed payload and a
+    16-bit lookup tag to find candidates by (sync/server/anonymous.py). Nothing else: no
+    time, no address, no device."""
+
+    __tablename__ = "server_receipts"
+
+    card_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lookup: Mapped[str] = mapped_column(String(16), index=True)
+    receipt_hash: Mapped[str] = mapped_column(String(200))

@@ -63,3 +63,19 @@ def test_login_needs_a_server_address(
         capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(["login", "--server", "srv", "--user", "ivanov"], monkeypatch, capsys)
     assert code == 2 and "http" in err
+
+
+def test_receipt_status_while_the_server_is_down_exits_75(
+        safecard_home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server = f"http://127.0.0.1:{_closed_port()}"
+    (safecard_home / "settings.json").write_text(json.dumps({"server": server}))
+    code, _, err = _run(["receipt-status", "7K2M-9QXD-0000-0000-0000"], monkeypatch, capsys)
+    assert code == 75 and "недоступен" in err and "Traceback" not in err
+
+
+def test_receipt_status_without_a_server_says_how_to_connect(
+        safecard_home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(["receipt-status", "7K2M-9QXD-0000-0000-0000"], monkeypatch, capsys)
+    assert code == 2 and "safecard login" in err

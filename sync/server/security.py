@@ -1,0 +1,233 @@
+"""Hardening around the whole application (DESIGN.md §7, issue 7).
+
+- `LoginLimiter`: in-process token buckets for sign-ins, one per user name and one for the
+  whole server; a refused attempt is 429 `rate_limited` with Retry-After, before any password
+  is checked. A successful sign-in refills nothing, so it cannot open a door for a guesser.
+- `Hardening`: one ASGI middleware, outermost, that puts the security headers on every answer
+  (also the 411/413 of the size limit and the 500 below), refuses JSON nested deeper than
+  `MAX_JSON_DEPTH` with 400 `too_deep` after a bounded scan of the raw bytes (before any
+  parser builds it), and turns any unexpected exception into 500 `internal`: the traceback
+  goes to the server's log, without the client's address, never into the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from sync.protocol import ErrorResponse
+from sync.server.limits import BODY_METHODS
+
+log = logging.getLogger("safecard.server")
+
+MAX_JSON_DEPTH = 32
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-resource-policy": "same-origin",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The interactive API pages (/docs, /redoc) load their script from a CDN; they keep the other
+# headers and may still not be framed.
+DOCS_CSP = "frame-ancestors 'none'"
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class TokenBucket:
+    def __init__(self, capacity: float, per_second: float, now: float) -> None:
+        self.capacity = capacity
+        self.per_second = per_second
+        self.tokens = capacity
+        self.at = now
+
+    def take(self, now: float) -> float:
+        """0 when a token was taken, else the seconds until one will be there."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+class LoginLimiter:
+    """Per user name: `per_user` attempts at once, then one every `user_every` seconds; the
+    server as a whole: `overall` at once, then `overall_per_second`. At most `max_names`
+    buckets are kept (the oldest go first), so made-up names cannot fill the memory."""
+
+    def __init__(self, per_user: int = 10, user_every: float = 6.0, overall: int = 100,
+                 overall_per_second: float = 10.0, max_names: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_user = per_user
+        self.user_rate = 1 / user_every
+        self.clock = clock
+        self.max_names = max_names
+        self.overall = TokenBucket(overall, overall_per_second, clock())
+        self.users: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def check(self, name: str) -> None:
+        """Take one attempt for `name`, or raise RateLimited."""
+        key = name.strip().casefold()[:64]
+        with self.lock:
+            now = self.clock()
+            bucket = self.users.get(key)
+            if bucket is None:
+                bucket = self.users[key] = TokenBucket(self.per_user, self.user_rate, now)
+                while len(self.users) > self.max_names:
+                    self.users.popitem(last=False)
+            self.users.move_to_end(key)
+            wait = bucket.take(now)
+            if wait:
+                raise RateLimited(wait)
+            wait = self.overall.take(now)
+            if wait:
+                raise RateLimited(wait)
+
+
+def too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays/objects deeper than `limit`. One pass over the bytes
+    (strings skipped whole, escapes included); stops at the first level too many."""
+    depth = 0
+    for match in _TOKENS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+# A whole string (escapes included; an unclosed one runs to the end) or one bracket.
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+
+
+def _error_body(error: str, detail: str | None = None) -> bytes:
+    return json.dumps(ErrorResponse(error=error, detail=detail).model_dump()).encode()
+
+
+class Hardening:
+    """See the module text. `skip_depth` are path prefixes whose bodies are not JSON."""
+
+    def __init__(self, app: Any, max_json: int, skip_depth: tuple[str, ...] = (),
+                 max_depth: int = MAX_JSON_DEPTH, larger: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.max_json = max_json
+        self.larger = larger or {}
+        self.skip_depth = skip_depth
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        extra = _headers_for(path)
+        started = False
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in extra if k not in present)]
+            await send(message)
+
+        try:
+            if scope["method"] in BODY_METHODS and not path.startswith(self.skip_depth):
+                receive = await self._checked_body(scope, receive, send_with_headers)
+                if receive is None:
+                    return
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # The traceback for the operator; the method and path only, never the address.
+            log.exception("internal error in %s %s", scope.get("method"), path)
+            if not started:
+                await _send_error(send_with_headers, 500, "internal")
+
+    async def _checked_body(self, scope: Any, receive: Any, send: Any) -> Any:
+        """Read a JSON body (at most max_json bytes; the size limit inside refuses more) and
+        refuse it when nested too deep; else a `receive` that replays it."""
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        limit = next((n for prefix, n in self.larger.items()
+                      if scope["path"].startswith(prefix)), self.max_json)
+        if not length.isdigit() or int(length) > limit:
+            return receive  # BodyLimit answers 411/413
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return _replay([message], receive)
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > limit:
+                await _send_error(send, 413, "too_large", f"limit {limit} bytes")
+                return None
+        body = b"".join(chunks)
+        if too_deep(body, self.max_depth):
+            await _send_error(send, 400, "too_deep", f"nesting over {self.max_depth}")
+            return None
+        return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+
+
+def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
+    async def replay() -> Any:
+        return messages.pop(0) if messages else await receive()
+    return replay
+
+
+def _headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    docs = path.startswith(DOCS_PATHS)
+    headers = {**SECURITY_HEADERS, "content-security-policy": DOCS_CSP if docs else API_CSP}
+    if not docs:
+        headers["cache-control"] = "no-store"
+    return [(k.encode(), v.encode()) for k, v in headers.items()]
+
+
+async def _send_error(send: Any, status: int, error: str, detail: str | None = None) -> None:
+    body = _error_body(error, detail)
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, *, max_json: int, skip_depth: tuple[str, ...] = (),
+            larger: dict[str, int] | None = None,
+            limiter: LoginLimiter | None = None) -> LoginLimiter:
+    """Add the hardening middleware (outermost: call after the other middlewares) and the 429
+    handler; returns the login limiter, kept on `app.state.login_limiter`. `larger`: path
+    prefixes with a larger JSON body limit (as BodyLimit has them)."""
+    app.add_middleware(Hardening, max_json=max_json, skip_depth=skip_depth, larger=larger)
+    app.state.login_limiter = limiter or LoginLimiter()
+
+    @app.exception_handler(RateLimited)
+    def _limited(_r: Request, exc: RateLimited) -> JSONResponse:
+        body = ErrorResponse(error="rate_limited").model_dump()
+        return JSONResponse(body, status_code=429,
+                            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
+
+    return app.state.login_limiter
