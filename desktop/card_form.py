@@ -331,6 +331,17 @@ class CardForm(QWidget):
         self.filed.emit(filed.card_id)
         if filed.receipt:
             self.receipt = show_receipt(self.window(), filed.receipt)
+            self._add_follow_hint(self.receipt)
+
+    @staticmethod
+    def _add_follow_hint(dialog: ReceiptDialog) -> None:
+        """Where the code is used: the «Отследить анонимное сообщение» page."""
+        hint = QLabel(tr("ui.follow.receipt_hint"))
+        hint.setObjectName("followHint")
+        hint.setWordWrap(True)
+        layout = dialog.layout()
+        if isinstance(layout, QVBoxLayout):
+            layout.insertWidget(max(0, layout.count() - 1), hint)  # above the buttons
 
     def _failed(self, exc: BaseException) -> None:
         self.submit.setEnabled(True)

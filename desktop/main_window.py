@@ -39,6 +39,7 @@ from desktop.dashboard import DashboardPage
 from desktop.deadlines_view import DeadlinesPage
 from desktop.dialogs import open_help, show_error
 from desktop.drafts import DraftStore
+from desktop.follow_page import FollowPage
 from desktop.models import CardTableModel
 from desktop.notifications import Notifier
 from desktop.ops import Ops, changes_of
@@ -79,6 +80,7 @@ class Section:
 SECTIONS = (
     Section("file", "ui.nav.file"),
     Section("mine", "ui.nav.mine"),
+    Section("follow", "ui.nav.follow"),  # an anonymous card by its receipt: for everyone
     Section("inbox", "ui.nav.inbox"),
     Section("all", "ui.nav.all"),
     Section("deadlines", "ui.nav.deadlines"),
@@ -90,9 +92,9 @@ ALL_SECTIONS = frozenset(s.key for s in SECTIONS)
 
 # What each role uses (DESIGN.md §1). None: not in the directory — standalone, everything.
 ROLE_SECTIONS: dict[str | None, frozenset[str]] = {
-    "staff": frozenset({"file", "mine", "deadlines", "settings"}),
+    "staff": frozenset({"file", "mine", "follow", "deadlines", "settings"}),
     "supervisor": ALL_SECTIONS,
-    "auditor": frozenset({"all", "deadlines", "dashboard", "reports", "settings"}),
+    "auditor": frozenset({"follow", "all", "deadlines", "dashboard", "reports", "settings"}),
     "admin": ALL_SECTIONS,
     None: ALL_SECTIONS,
 }
@@ -154,6 +156,11 @@ class MainWindow(QMainWindow):
         if "reports" in keys:
             self.reports_page = ReportsPage(store, config, self.ops, home=home)
             self.pages["reports"] = self.reports_page
+        if "follow" in keys:
+            self.follow_page = FollowPage(home, self.sync_bridge.worker,
+                                          transport=sync_transport)
+            self.follow_page.failed.connect(lambda exc: show_error(self, exc))
+            self.pages["follow"] = self.follow_page
         self.settings_page = SettingsPage(home, config, store, self.ops, user=self.user,
                                           bridge=self.sync_bridge)
         self.settings_page.sync_requested.connect(self.sync)

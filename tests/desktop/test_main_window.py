@@ -22,17 +22,20 @@ def sidebar_keys(window: MainWindow) -> list[str]:
 
 
 def test_each_role_sees_only_its_sections(window_as):
-    assert sidebar_keys(window_as("ivanov")) == ["file", "mine", "deadlines", "settings"]
+    assert sidebar_keys(window_as("ivanov")) == [
+        "file", "mine", "follow", "deadlines", "settings"]
     assert sidebar_keys(window_as("petrov")) == [
-        "file", "mine", "inbox", "all", "deadlines", "dashboard", "reports", "settings"]
+        "file", "mine", "follow", "inbox", "all", "deadlines", "dashboard", "reports",
+        "settings"]
     auditor = window_as("auditor")
-    assert sidebar_keys(auditor) == ["all", "deadlines", "dashboard", "reports", "settings"]
+    assert sidebar_keys(auditor) == [
+        "follow", "all", "deadlines", "dashboard", "reports", "settings"]
     assert "mine" not in auditor.pages and "inbox" not in auditor.pages  # hidden, not greyed
     standalone = window_as("someone-not-in-the-directory")
-    assert len(sidebar_keys(standalone)) == 8
-    assert [standalone.sidebar.item(i).text() for i in range(8)] == [
-        "Подать сообщение", "Мои карточки", "Входящие", "Все карточки", "Сроки", "Сводка",
-        "Отчёты", "Настройки"]
+    assert len(sidebar_keys(standalone)) == 9
+    assert [standalone.sidebar.item(i).text() for i in range(9)] == [
+        "Подать сообщение", "Мои карточки", "Отследить по коду", "Входящие", "Все карточки",
+        "Сроки", "Сводка", "Отчёты", "Настройки"]
 
 
 def test_a_supervisor_starts_in_the_inbox_which_holds_only_their_open_cards(
