@@ -76,13 +76,21 @@ def decode_json(raw: bytes, where: str = "") -> Any:
     if not text.strip():
         raise BadInput("empty_input", where=where)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadInput("malformed_json", where=where, line=exc.lineno, column=exc.colno,
                        detail=exc.msg) from None
     except RecursionError:
         raise BadInput("malformed_json", where=where, line=1, column=1,
                        detail="nesting too deep") from None
+    except ValueError as exc:  # a number past Python's digit limit, NaN or Infinity
+        raise BadInput("malformed_json", where=where, line=1, column=1,
+                       detail="number too long" if "digits" in str(exc) else str(exc)[:80],
+                       ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def emit_json(value: Any) -> None:

@@ -40,6 +40,21 @@ def scrub(path: Path) -> bytes:
     return out.getvalue()
 
 
+def is_scrubbed_image(data: bytes) -> bool:
+    """Whether `data` is a whole JPEG or PNG no larger than scrub() makes (longest side at most
+    MAX_SIDE): what a server accepts as a photo. The size is read from the header first, so a
+    decompression bomb is refused before it is decoded."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("JPEG", "PNG") or max(image.size) > MAX_SIDE:
+                return False
+            image.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError,
+            ValueError):
+        return False
+    return True
+
+
 def store_blob(data: bytes, blobs: Path) -> str:
     digest = hashlib.sha256(data).hexdigest()
     target = blobs / f"{digest}.jpg"

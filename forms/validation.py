@@ -16,7 +16,7 @@ from forms.errors import BadInput, FieldError, ValidationFailed
 
 # Control characters other than tab/newline have no place in a report; they usually mean a
 # binary file or a broken paste.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # + lone surrogates
 MAX_TEXT = 200
 MAX_PHOTOS = 10
 

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
 
 from forms.errors import BadInput, Forbidden, NotFound, SafeCardError
 from forms.store.repo import Store
@@ -30,6 +31,10 @@ class ProtocolMismatch(Exception):
     def __init__(self, got: str | None) -> None:
         super().__init__(got)
         self.got = got
+
+
+_HTTP_ERRORS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 
 def _error(status: int, error: str, detail: str | None = None,
@@ -169,6 +174,15 @@ def _handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
         return _error(400, "bad_request", f"{where}: {first.get('msg', '')}"[:300])
+
+    @app.exception_handler(HTTPException)
+    def _http(_r: Request, exc: HTTPException) -> JSONResponse:
+        # Starlette's own refusals (a body it cannot parse, an unknown route or method) in
+        # the same {"error", "detail"} shape as ours.
+        error = _HTTP_ERRORS.get(exc.status_code, "bad_request" if exc.status_code < 500
+                                 else "internal")
+        return _error(exc.status_code, error, str(exc.detail)[:300] if exc.detail else None,
+                      headers=getattr(exc, "headers", None))
 
     @app.exception_handler(DBAPIError)
     def _database(_r: Request, exc: DBAPIError) -> JSONResponse:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from forms import photos
 from forms.errors import BadInput
 from forms.store import syncio
 from forms.store.repo import Store
@@ -43,7 +44,7 @@ def put(store: Store, name: str, data: bytes) -> bool:
     if hashlib.sha256(data).hexdigest() != name:
         raise BlobRefused("hash_mismatch", 400)
     kind = b.media_type(data)
-    if kind is None:
+    if kind is None or not photos.is_scrubbed_image(data):  # a bomb, a fake, a huge one
         raise BlobRefused("not_an_image", 415)
     insert = sqlite_insert if store.is_sqlite else pg_insert
     statement = insert(BlobRow).values(sha256=name, size=len(data), media_type=kind,

@@ -117,6 +117,29 @@ def too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def not_storable(data: bytes) -> bool:
+    """Whether the JSON text holds NaN or Infinity (not JSON, yet Python reads them) or a NUL
+    character in a string (PostgreSQL text cannot hold it): refused whole, before parsing."""
+    for match in _VALUES.finditer(data):
+        token = match.group()
+        if token[:1] != b'"' or b"\\u0000" in token:
+            return True
+        if b"\\ud" in token.lower() and not _utf8(token):  # a lone surrogate
+            return True
+    return False
+
+
+def _utf8(token: bytes) -> bool:
+    try:
+        json.loads(token).encode("utf-8")
+    except (ValueError, UnicodeError):
+        return False
+    return True
+
+
+_VALUES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|NaN|Infinity', re.DOTALL)
+
+
 # A whole string (escapes included; an unclosed one runs to the end) or one bracket.
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 
@@ -189,6 +212,10 @@ class Hardening:
         body = b"".join(chunks)
         if too_deep(body, self.max_depth):
             await _send_error(send, 400, "too_deep", f"nesting over {self.max_depth}")
+            return None
+        if not_storable(body):
+            await _send_error(send, 400, "bad_request",
+                              "NaN, Infinity, NUL (\\u0000) and lone surrogates are not accepted")
             return None
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
 

@@ -4,6 +4,7 @@ never half-stored, fetched by the other desktops (DESIGN.md §7, docs/protocol.m
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -212,7 +213,17 @@ def test_a_failed_download_does_not_block_the_pull_and_is_retried(
 # ---- the endpoints ------------------------------------------------------------------------
 
 def _jpeg(payload: bytes = b"") -> bytes:
-    return b"\xff\xd8\xff\xe0" + payload
+    """A real (tiny) JPEG, distinct per payload: the server decodes what it accepts."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), tuple(hashlib.sha256(payload).digest()[:3])).save(
+        out, "JPEG", comment=payload)
+    return out.getvalue()
+
+
+def _padded(size: int) -> bytes:
+    """A real JPEG, zero bytes after its end marker up to `size` (decoders stop at the end)."""
+    data = _jpeg(b"padded")
+    return data + bytes(size - len(data))
 
 
 def _http(transport: SyncASGITransport, token: str | None) -> httpx.Client:
@@ -263,12 +274,12 @@ def test_a_wrong_upload_is_refused_and_nothing_is_stored(
 def test_an_oversized_blob_is_refused_with_413(
         signed_in: Callable[..., SyncClient], transport: SyncASGITransport,
         server_store: Store) -> None:
-    data = _jpeg(bytes(MAX_BLOB_BYTES))  # 4 bytes over the limit
+    data = _padded(MAX_BLOB_BYTES + 1)  # a byte over the limit
     sha = hashlib.sha256(data).hexdigest()
     with _http(transport, signed_in("ivanov").token) as http:
         answer = http.put(BLOBS + sha, content=data)
         assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
-        fits = _jpeg(bytes(MAX_BLOB_BYTES - 4))  # exactly the limit: more than a push may be
+        fits = _padded(MAX_BLOB_BYTES)  # exactly the limit: more than a push may be
         assert http.put(BLOBS + hashlib.sha256(fits).hexdigest(),
                         content=fits).status_code == 201
     assert _blob_count(server_store) == 1
