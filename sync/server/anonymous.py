@@ -51,6 +51,7 @@ from sync import protocol as p
 from sync.protocol import event_hash
 from sync.server import blobs, storage
 from sync.server.models import ReceiptRow
+from sync.server.permissions import bad_card
 
 DROP_TYPES = frozenset({ev.CARD_FILED, ev.ROUTED})
 
@@ -132,6 +133,8 @@ def _same_protocol(body: p.Message) -> None:
 
 def store_card(store: Store, events: list[Event], photos: dict[str, str], now_ms: int) -> None:
     filed = _check_shape(events, now_ms)
+    if bad_card(filed, store.config):
+        raise BadInput("sync_bad_payload")
     data = _decode_photos(photos)
     names = b.referenced_by(events)
     for name in names:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from forms import events as ev
 from forms.card import Card
+from forms.config import Config
+from forms.errors import SafeCardError
 from forms.events import Event
+from forms.validation import validate_card
 from sync.server.auth import Principal
 
 # Workflow events a supervisor makes on a card of their chain.
@@ -68,3 +71,18 @@ def _as_reporter_or_owner(who: Principal, event: Event, card: Card) -> str | Non
         # Completing the last open action moves the card on to verification.
         return None if owned_actions and event.payload.get("to") == "verifying" else "forbidden"
     return "forbidden"
+
+
+def bad_card(event: Event, config: Config) -> str | None:
+    """A filing whose fields its kind definition refuses: only a forged or broken client sends
+    one (a workstation validates before filing), and it would sit in every store for good."""
+    if event.type != ev.CARD_FILED:
+        return None
+    fields = event.payload.get("fields")
+    if not isinstance(fields, dict) or "kind" in fields:
+        return "bad_card"
+    try:
+        validate_card({"kind": event.payload.get("kind"), **fields}, config)
+    except SafeCardError:
+        return "bad_card"
+    return None

@@ -29,7 +29,7 @@ from sync.server import blobs, db
 from sync.server.auth import Principal
 from sync.server.cursor import Cursor
 from sync.server.models import DeviceRow
-from sync.server.permissions import refusal
+from sync.server.permissions import bad_card, refusal
 
 MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000  # an HLC further ahead of the server's clock is refused
 
@@ -73,6 +73,8 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
                 if event.card_id not in folded:
                     folded[event.card_id] = _card(logs[event.card_id], event.card_id)
                 reason = refusal(who, event, folded[event.card_id])
+            if reason is None:
+                reason = bad_card(event, store.config)
             if reason is None and not have.issuperset(referenced(event)):
                 reason = "missing_blob"  # upload the attachment first (PUT /blobs/{sha256})
             if reason is None:
