@@ -37,11 +37,12 @@ from desktop.field_editors import (
     PhotosEditor,
     editor_for,
     field_cell,
+    place_field_errors,
 )
 from desktop.ops import Ops
 from forms.config import Config
 from forms.errors import SafeCardError, ValidationFailed
-from forms.i18n import error_text, field_error_text, has, option_label, tr
+from forms.i18n import error_text, has, option_label, tr
 from forms.service import CardService, Filed
 
 HINT_STYLE = "color: palette(placeholder-text);"
@@ -353,15 +354,7 @@ class CardForm(QWidget):
             self.failed.emit(exc)
 
     def show_errors(self, failed: ValidationFailed) -> None:
-        stray = []
-        for problem in failed.errors:
-            text = field_error_text(problem.field, problem.key, problem.params)
-            label = self.errors.get(problem.field)
-            if label is None:
-                stray.append(text)
-                continue
-            label.setText(text)
-            label.show()
+        stray = place_field_errors(self.errors, failed)
         first = next((self.editors[e.field] for e in failed.errors if e.field in self.editors),
                      None)
         if first is not None:

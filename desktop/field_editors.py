@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from forms.config import Config, FieldSpec
-from forms.i18n import field_label, option_label, tr
+from forms.errors import ValidationFailed
+from forms.i18n import field_error_text, field_label, option_label, tr
 
 SINGLE_COLUMN_MAX = 6
 
@@ -60,6 +61,20 @@ def field_cell(widget: QWidget, *below: QWidget, name: str = "") -> tuple[QWidge
     for item in (widget, *below, error):
         column.addWidget(item)
     return cell, error
+
+
+def place_field_errors(labels: dict[str, QLabel], failed: ValidationFailed) -> list[str]:
+    """Show each problem under its field; return the texts of those with no field shown."""
+    stray = []
+    for problem in failed.errors:
+        text = field_error_text(problem.field, problem.key, problem.params)
+        label = labels.get(problem.field)
+        if label is None:
+            stray.append(text)
+        else:
+            label.setText(text)
+            label.show()
+    return stray
 
 
 class FieldEditor(ABC):

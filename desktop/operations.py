@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.field_editors import ERROR_STYLE, field_cell
+from desktop.field_editors import ERROR_STYLE, field_cell, place_field_errors
 from desktop.risk_matrix import RiskMatrixWidget
 from forms.card import Card
 from forms.config import Config
 from forms.errors import ValidationFailed
-from forms.i18n import field_error_text, field_label, option_label, tr
+from forms.i18n import field_label, option_label, tr
 
 # The operations that need more than one click, with the title key of their dialog.
 DIALOG_OPERATIONS = ("assess", "action", "verify", "close", "reject", "reopen", "comment")
@@ -204,15 +204,7 @@ class OperationDialog(QDialog):
     def failed(self, exc: ValidationFailed) -> None:
         """The core refused: each message by its field; the dialog stays open."""
         self.ok_button.setEnabled(True)
-        stray = []
-        for problem in exc.errors:
-            text = field_error_text(problem.field, problem.key, problem.params)
-            label = self.errors.get(problem.field)
-            if label is None:
-                stray.append(text)
-            else:
-                label.setText(text)
-                label.show()
+        stray = place_field_errors(self.errors, exc)
         self.general_error.setText(" ".join([tr("ui.op.fix_errors"), *stray]))
         self.general_error.show()
 
