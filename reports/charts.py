@@ -8,6 +8,7 @@ is set here explicitly (the PDF tests run pdffonts over every report to catch a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -29,6 +30,16 @@ def _drawing(width: float, height: float) -> Drawing:
     """A drawing whose initial graphics state names DejaVu: the renderer otherwise starts
     every drawing by selecting Helvetica, which puts an unembedded font in the PDF."""
     return Drawing(width, height, initialFontName=fonts.SANS, initialFontSize=LABEL_SIZE)
+
+
+def _value_axis(axis: Any, series: Sequence[Sequence[float]]) -> None:
+    """A value axis from 0 to a round number above every value, in the report's font."""
+    top = _nice_max(max((v for s in series for v in s), default=0))
+    axis.valueMin, axis.valueMax = 0, top
+    axis.valueStep = _step(top)
+    axis.labels.fontName = fonts.SANS
+    axis.labels.fontSize = LABEL_SIZE
+    axis.strokeColor = GRID
 
 
 def _nice_max(value: float) -> float:
@@ -92,12 +103,7 @@ def grouped_bars(labels: Sequence[str], series: Sequence[Sequence[float]],
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.labels.dx = -3
     chart.categoryAxis.strokeColor = GRID
-    top = _nice_max(max((v for s in series for v in s), default=0))
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
-    chart.valueAxis.valueStep = _step(top)
-    chart.valueAxis.labels.fontName = fonts.SANS
-    chart.valueAxis.labels.fontSize = LABEL_SIZE
-    chart.valueAxis.strokeColor = GRID
+    _value_axis(chart.valueAxis, series)
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor("#eeeeee")
     chart.valueAxis.labelTextFormat = "%d"
@@ -129,13 +135,8 @@ def trend_lines(periods: Sequence[str], series: Sequence[Sequence[float]],
     chart.categoryAxis.labels.fontSize = LABEL_SIZE
     chart.categoryAxis.labels.dy = -2
     chart.categoryAxis.strokeColor = GRID
-    top = _nice_max(max((v for s in series for v in s), default=0))
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, top
-    chart.valueAxis.valueStep = _step(top)
-    chart.valueAxis.labels.fontName = fonts.SANS
-    chart.valueAxis.labels.fontSize = LABEL_SIZE
+    _value_axis(chart.valueAxis, series)
     chart.valueAxis.labelTextFormat = "%d"
-    chart.valueAxis.strokeColor = GRID
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor("#eeeeee")
     chart.joinedLines = 1
