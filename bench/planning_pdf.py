@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _result import report
 from audit_pdf import best_of, fill  # a sibling script (bench/ is not a package)
 
 from forms.config import load_config
@@ -71,6 +72,10 @@ def main() -> None:
               f"figures {collect_s:.3f} s; PDF {pdf_s:.3f} s, {summary.pages} pages "
               f"({pdf.stat().st_size / 1e3:.0f} kB); ratio PDF / figures "
               f"{pdf_s / collect_s:.1f}x; CSV {csv_s * 1000:.0f} ms; XLSX {xlsx_s * 1000:.0f} ms")
+        report(f"planning PDF {name}", pdf_s, "s", baseline="its figures alone (collect)",
+               baseline_value=collect_s, cards=args.cards)
+        report(f"planning XLSX {name}", xlsx_s * 1000, "ms", baseline="CSV of the same tables",
+               baseline_value=csv_s * 1000, cards=args.cards)
     store.close()
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfdoc import (
     PDFArray,
@@ -89,6 +90,9 @@ class Metadata:
     lang: str = "ru"
 
 
+_SHOWN_MAX = 5_000  # strings whose text operators a canvas keeps (see drawString)
+
+
 def _numbered_canvas(furniture: Furniture) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -98,6 +102,25 @@ def _numbered_canvas(furniture: Furniture) -> type[Canvas]:
             self.section_marks: list[tuple[str, float]] = []  # started on this page
             self.outline_marks: list[tuple[str, int, float]] = []  # bookmarks on this page
             self._running: str | None = None  # the section the current page began inside
+            self._shown: dict[tuple[str, float, float, str], str] = {}  # see drawString
+
+        def drawString(self, x: float, y: float, text: str, mode: Any = None,
+                       charSpace: float = 0, direction: Any = None, wordSpace: Any = None,
+                       shaping: bool = False) -> None:
+            if mode is not None or charSpace or direction or wordSpace or shaping \
+                    or not self.bottomup:
+                super().drawString(x, y, text, mode, charSpace, direction, wordSpace, shaping)
+                return
+            # What Canvas.drawString writes, with the text operators made once per string
+            # and font: a report's cells repeat the same labels, names and dates thousands
+            # of times, and encoding each into font subsets is most of drawing it.
+            key = (self._fontname, self._fontsize, self._leading, text)
+            shown = self._shown.get(key)
+            if shown is None:
+                if len(self._shown) >= _SHOWN_MAX:
+                    self._shown.clear()
+                shown = self._shown[key] = self.beginText()._formatText(text)
+            self._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {shown} T* ET")
 
         def showPage(self) -> None:
             self._number += 1
@@ -145,11 +168,23 @@ def _compress_now(page: PDFPage) -> None:
     content = page.stream
     for f in reversed(filters):  # PDFStream.format applies them in reverse order
         content = f.encode(content)
-    page.Contents = PDFStream(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname)
-                                                                   for f in filters])}),
-                              content)
+    page.Contents = _PageStream(PDFDictionary({"Filter": PDFArray([PDFName(f.pdfname)
+                                                                     for f in filters])}),
+                                content)
     page.Contents.__Comment__ = "page stream"
     page.stream = None
+
+
+class _PageStream(PDFStream):  # type: ignore[misc]
+    """A page's encoded content, let go of once it is written into the file. save() formats
+    the whole file in memory while every object is still held; without this each page's
+    bytes would be there twice at the peak. ReportLab formats each object once (a second
+    time would fail loudly on the missing content, not write an empty page)."""
+
+    def format(self, document: Any) -> bytes:
+        out: bytes = super().format(document)
+        self.content = None
+        return out
 
 
 def _label_form(page: int) -> str:

@@ -9,7 +9,7 @@ FONTNAME) name Helvetica; nothing here inherits from them, so no base-14 font ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -19,6 +19,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus.paragraph import cleanBlockQuotedText, textTransformFrags
+from reportlab.platypus.paraparser import ParaParser
+from reportlab.platypus.tables import CellStyle
 
 from reports import fonts
 
@@ -112,9 +115,67 @@ def cell(value: object, style: ParagraphStyle) -> Cell:
     return Cell(str(value), style)
 
 
+class Para(Paragraph):  # type: ignore[misc]
+    """A Paragraph that parses its markup through a cache and breaks its lines once per width.
+
+    An audit sets the same few thousand strings (labels, names, event summaries) over and
+    over, and ReportLab parses every one anew; a table also wraps each cell paragraph twice
+    (to size the row, then again to draw it). Lines depend only on the text, the style and
+    the width, so the second break is the first one's result."""
+
+    def __init__(self, value: str | None, style: ParagraphStyle, bulletText: Any = None,
+                 frags: list[Any] | None = None) -> None:
+        if frags is None:  # else a part of a split paragraph (ReportLab's own call)
+            style, parsed, bullet = _parsed(value or "", style)
+            # A copy of the list: a split paragraph replaces its frags, never edits them.
+            frags, bulletText = list(parsed), bulletText or bullet
+        super().__init__(value, style, bulletText=bulletText, frags=frags)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        # split() drops blPara when it gives up on a page; the next page must break anew.
+        if getattr(self, "_wrapped_at", None) != avail_width or "blPara" not in self.__dict__:
+            super().wrap(avail_width, avail_height)
+            self._wrapped_at = avail_width
+        return self.width, self.height
+
+
+def _parsed(value: str, style: ParagraphStyle) -> tuple[ParagraphStyle, tuple[Any, ...], Any]:
+    """What Paragraph._setup would parse `value` into: (style, frags, bullet text). Short
+    strings (labels, names, dates) repeat and are kept; long text seldom does."""
+    return _parsed_short(value, style) if len(value) <= _KEEP_CHARS else _parse(value, style)
+
+
+_KEEP_CHARS = 120
+
+
+@lru_cache(maxsize=2048)
+def _parsed_short(value: str, style: ParagraphStyle
+                  ) -> tuple[ParagraphStyle, tuple[Any, ...], Any]:
+    return _parse(value, style)
+
+
+def _parse(value: str, style: ParagraphStyle) -> tuple[ParagraphStyle, tuple[Any, ...], Any]:
+    if value != "x" and _plain(value) and not style.textTransform:
+        # No markup, entity or whitespace for the parser to fold: its one fragment is the
+        # style's, holding the text as it is (and the HTML parser is most of its cost).
+        style, (frag,), bullet = _parsed_short("x", style)
+        return style, (frag.clone(text=value),), bullet
+    parser = ParaParser()
+    style, frags, bullet = parser.parse(cleanBlockQuotedText(value), style)
+    if frags is None:
+        raise ValueError(f"paragraph markup: {parser.errors[0]} in {value[:30]!r}")
+    textTransformFrags(frags, style)
+    return style, tuple(frags), bullet
+
+
+def _plain(value: str) -> bool:
+    return bool(value) and "<" not in value and "&" not in value \
+        and value == " ".join(value.split())
+
+
 def text(value: object, style: ParagraphStyle) -> Paragraph:
     """A paragraph of plain text as typed: escaped, line breaks kept."""
-    return Paragraph(escape(str(value)).replace("\n", "<br/>"), style)
+    return Para(escape(str(value)).replace("\n", "<br/>"), style)
 
 
 def heading(value: str, style: ParagraphStyle, room: float = 30 * mm) -> list[Flowable]:
@@ -125,23 +186,27 @@ def heading(value: str, style: ParagraphStyle, room: float = 30 * mm) -> list[Fl
 
 def markup(value: str, style: ParagraphStyle) -> Paragraph:
     """A paragraph of trusted markup (built here from escaped parts)."""
-    return Paragraph(value, style)
+    return Para(value, style)
+
+
+class CellLook(CellStyle):  # type: ignore[misc]
+    """The look every report table cell starts from. Given to the Table as its cell styles,
+    it replaces nine style commands that ReportLab would apply cell by cell to every table."""
+
+    fontname = fonts.SANS
+    fontsize = CELL_SIZE
+    leading = CELL_LEADING
+    color = INK
+    valign = "TOP"
+    topPadding = 2
+    bottomPadding = 3
+    leftPadding = CELL_PADDING_X
+    rightPadding = CELL_PADDING_X
 
 
 def table_style(*extra: tuple[Any, ...], header: bool = True, zebra: bool = True) -> TableStyle:
-    """The grid every report table uses; FONTNAME is set for plain-string cells too."""
-    commands: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), fonts.SANS),
-        ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
-        ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.4, GRID),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
-        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
-    ]
+    """The grid every report table uses, over cells that start as `CellLook`."""
+    commands: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.4, GRID)]
     if header:
         commands += [
             ("FONTNAME", (0, 0), (-1, 0), fonts.SANS_BOLD),
@@ -153,37 +218,55 @@ def table_style(*extra: tuple[Any, ...], header: bool = True, zebra: bool = True
     return TableStyle(commands)
 
 
+class Grid(Table):  # type: ignore[misc]
+    """A Table that sizes itself once per width. Platypus asks a table its size more than
+    once (KeepTogether, then the frame; wrap, then split), and ReportLab measures every cell
+    each time; the rows and columns depend only on the width once every row is measured."""
+
+    def _calc(self, avail_width: float, avail_height: float) -> None:
+        if getattr(self, "_sized_at", None) == avail_width:
+            return
+        super()._calc(avail_width, avail_height)
+        complete = self._hmax == len(self._cellvalues)  # long tables stop at the frame's foot
+        self._sized_at = avail_width if complete else None
+
+
 def grid(rows: list[list[Any]], widths: list[float], *extra: tuple[Any, ...],
          header: bool = True, zebra: bool = True) -> Table:
     """A table with fixed column widths (fast, and never wider than the frame) whose header
     row repeats on every page it spans. A row taller than a page may split inside rather
     than fail the whole report; `record_grid` keeps long text from needing that."""
-    commands: list[tuple[Any, ...]] = []
-    data = [[_resolve(value, widths[c], (c, r), commands) for c, value in enumerate(row)]
+    looks = [[CellLook("cell") for _ in row] for row in rows]
+    own: list[tuple[CellStyle, dict[str, Any]]] = []
+    data = [[_resolve(value, widths[c], looks[r][c], own) for c, value in enumerate(row)]
             for r, row in enumerate(rows)]
-    table = Table(data, colWidths=widths, repeatRows=1 if header else 0,
-                  splitInRow=IN_ROW_SPLIT_MIN, hAlign="LEFT")
+    table = Grid(data, colWidths=widths, repeatRows=1 if header else 0,
+                 splitInRow=IN_ROW_SPLIT_MIN, hAlign="LEFT", cellStyles=looks)
+    table.setStyle(table_style(*extra, header=header, zebra=zebra))
     # The cells' own looks go last so they win over the header row's and the extras.
-    table.setStyle(table_style(*extra, *commands, header=header, zebra=zebra))
+    for look, values in own:
+        for name, value in values.items():
+            setattr(look, name, value)
     return table
 
 
-def _resolve(value: Any, width: float, at: tuple[int, int],
-             commands: list[tuple[Any, ...]]) -> Any:
+def _resolve(value: Any, width: float, look: CellStyle,
+             own: list[tuple[CellStyle, dict[str, Any]]]) -> Any:
     if not isinstance(value, Cell):
         return value
     st = value.style
     room = width - 2 * CELL_PADDING_X
     if "\n" in value.value or stringWidth(value.value, st.fontName, st.fontSize) > room:
         return text(value.value, st)
-    for command, wanted, default in (("FONTNAME", st.fontName, fonts.SANS),
-                                     ("FONTSIZE", st.fontSize, CELL_SIZE),
-                                     ("LEADING", st.leading, CELL_LEADING),
-                                     ("TEXTCOLOR", st.textColor, INK)):
-        if wanted != default:
-            commands.append((command, at, at, wanted))
+    values = {name: wanted for name, wanted in (("fontname", st.fontName),
+                                                ("fontsize", st.fontSize),
+                                                ("leading", st.leading),
+                                                ("color", st.textColor))
+              if wanted != getattr(CellLook, name)}
     if st.alignment == TA_RIGHT:
-        commands.append(("ALIGN", at, at, "RIGHT"))
+        values["alignment"] = "RIGHT"
+    if values:
+        own.append((look, values))
     return value.value
 
 
