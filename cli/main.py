@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from cli import commands
 from cli.parser import build_parser
-from forms.errors import SafeCardError
+from forms.errors import SafeCardError, is_disk_full
 from forms.home import default_home
 from forms.i18n import error_text, set_language, tr
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (OperationalError, OSError) as error:
-        if "disk" in str(error).lower() or getattr(error, "errno", None) == 28:
+        if is_disk_full(error):
             _fail(tr("error.disk_full"))
         else:
             _fail(tr("error.storage", detail=_first_line(error), log=_log_bug(args.home)))

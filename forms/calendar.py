@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal, cast
@@ -18,6 +18,7 @@ Unit = Literal["h", "bh", "bd", "d", "mo"]
 BUSINESS_UNITS = frozenset({"bh", "bd"})
 _DURATION = re.compile(r"(\d+)(bh|bd|mo|h|d)")
 _NO_TIME = timedelta(0)
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class BusinessCalendar:
     start: time
     end: time
     holidays: frozenset[date]
+    _hours: dict[date, tuple[datetime, datetime] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         # A calendar with no working time would make business deadlines loop for ever.
@@ -185,14 +188,22 @@ class BusinessCalendar:
     def _add_working(self, start: datetime, remaining: timedelta) -> datetime:
         if remaining <= _NO_TIME:
             return start
-        for opening, closing in self._days_from(self._local_date(start), 1):
+        # Day by day, as _days_from would, through a per-calendar dict: every card's
+        # deadlines walk these days (the projection computes next_due for each card it
+        # writes), and the lru_cache key would hash the whole calendar at every step.
+        day, known = self._local_date(start), self._hours
+        while True:
+            hours = known[day] if day in known else known.setdefault(day, _hours_of(self, day))
+            day += _ONE_DAY
+            if hours is None:
+                continue
+            opening, closing = hours
             begin = max(opening, start)
             if begin >= closing:
                 continue
             if remaining <= closing - begin:
                 return begin + remaining
             remaining -= closing - begin
-        raise AssertionError("unreachable: a calendar always has another working day")
 
     def _subtract_working(self, due: datetime, remaining: timedelta) -> datetime:
         if remaining <= _NO_TIME:

@@ -4,6 +4,7 @@ has the exit code of DESIGN.md §10."""
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,3 +56,13 @@ class ValidationFailed(BadInput):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("validation", count=len(errors))
         self.errors = errors
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True when a storage error means no room to write (the store itself is unharmed)."""
+    # SQLite names a full disk only in words ("database or disk is full"), and a write refused
+    # past a size limit comes back as "disk I/O error"; the OS says ENOSPC, EDQUOT or EFBIG.
+    text = str(error).lower()
+    if "database or disk is full" in text or "disk i/o error" in text:
+        return True
+    return getattr(error, "errno", None) in {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, is_dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from forms.card import Action, Card, Comment, Conflict, HistoryEntry, Rating
@@ -14,16 +16,34 @@ _DATETIME_FIELDS = {
 }
 
 
+# Most of a card is strings, numbers and None: they are returned before anything else is
+# asked of them (this runs for every value of every card the projection writes).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if type(value) in _SCALARS:
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
+        return [_plain(v) for v in value]
     return value
+
+
+def _plain(value: Any) -> Any:
+    return value if type(value) in _SCALARS else to_plain(value)
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass type, in order; None for any other type."""
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
 
 
 def _dates(data: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +55,24 @@ def _dates(data: dict[str, Any]) -> dict[str, Any]:
 
 def card_to_dict(card: Card) -> dict[str, Any]:
     return to_plain(card)
+
+
+def card_to_json(card: Card) -> str:
+    """`json.dumps(card_to_dict(card))`, the same text, made by the C encoder in one pass
+    (the store writes one per card it projects: 100k of them on an import)."""
+    return _ENCODE(card)
+
+
+def _encode_default(value: Any) -> Any:
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: getattr(value, name) for name in names}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ENCODE = json.JSONEncoder(default=_encode_default).encode
 
 
 def card_from_dict(data: dict[str, Any]) -> Card:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +19,12 @@ from forms import events as ev
 from forms import photos, receipt, workflow
 from forms.card import Card
 from forms.config import Config
+from forms.errors import SafeCardError
 from forms.events import Event
 from forms.hlc import HybridClock
 from forms.ids import uuid7
 from forms.routing import route
-from forms.store.repo import Store
+from forms.store.repo import Part, Store
 from forms.validation import validate_card
 
 DEFAULT_ANONYMOUS_DELAY = 900
@@ -80,6 +81,31 @@ class CardService:
     # ---- filing --------------------------------------------------------------------------
 
     def file(self, data: Any, *, anonymous: bool = False) -> Filed:
+        card_id, drafts, code = self._filing(data, anonymous)
+        self._append(card_id, drafts, last_hlc=0, anonymous=anonymous)
+        return Filed(card_id, code, Changes((card_id,)))
+
+    def file_many(self, items: Sequence[tuple[Any, bool]]) -> list[Filed | SafeCardError]:
+        """File many cards (data, anonymous) in ONE transaction — an import's chunk: the
+        good ones are stored together or not at all; a bad one is refused alone, its error
+        in its place in the answer."""
+        outcomes: list[Filed | SafeCardError] = []
+        parts: list[Part] = []
+        for data, anonymous in items:
+            try:
+                card_id, drafts, code = self._filing(data, anonymous)
+            except SafeCardError as error:
+                outcomes.append(error)
+                continue
+            parts.append(self._part(card_id, drafts, last_hlc=0, anonymous=anonymous))
+            outcomes.append(Filed(card_id, code, Changes((card_id,))))
+        if parts:
+            self.store.append_many(parts, device_id=self.device_id)
+        return outcomes
+
+    def _filing(self, data: Any, anonymous: bool) -> tuple[str, list[workflow.Draft],
+                                                            str | None]:
+        """The card id, the filing's events and the receipt code (anonymous only)."""
         workflow.check_role(None if anonymous else self.role, "file")
         kind, fields = validate_card(data, self.config)
         if fields.get("photos"):
@@ -102,8 +128,7 @@ class CardService:
             (ev.CARD_FILED, payload),
             (ev.ROUTED, {"supervisor": r.supervisor, "chain": list(r.chain), "rule": r.rule_id}),
         ]
-        self._append(card_id, drafts, last_hlc=0, anonymous=anonymous)
-        return Filed(card_id, code, Changes((card_id,)))
+        return card_id, drafts, code
 
     # ---- supervisor's work ---------------------------------------------------------------
 
@@ -170,6 +195,14 @@ class CardService:
 
     def _append(self, card_id: str, drafts: list[workflow.Draft], *, last_hlc: int,
                 anonymous: bool = False) -> list[Event]:
+        part = self._part(card_id, drafts, last_hlc=last_hlc, anonymous=anonymous)
+        self.store.append_many([part], device_id=None if anonymous else self.device_id)
+        return list(part.events)
+
+    def _part(self, card_id: str, drafts: list[workflow.Draft], *, last_hlc: int,
+              anonymous: bool) -> Part:
+        """The drafts stamped (id, HLC time, actor, device), with the outbox channel they
+        go out by: none for demo data, the drop box after a random delay for anonymous."""
         # Observe the card's own latest event so every new one sorts after it, even when this
         # workstation's clock is behind the one that wrote it.
         self._hlc.observe(last_hlc)
@@ -180,15 +213,12 @@ class CardService:
             for t, p in drafts
         ]
         if not self.queue_for_sync:
-            self.store.append(stamped, outbox=None, device_id=None if anonymous
-                              else self.device_id)
-        elif anonymous:
+            return Part(stamped, None)
+        if anonymous:
             delay = _anonymous_delay()
             not_before = self.clock() + timedelta(seconds=secrets.randbelow(delay + 1))
-            self.store.append(stamped, outbox="anonymous", not_before=not_before)
-        else:
-            self.store.append(stamped, device_id=self.device_id)
-        return stamped
+            return Part(stamped, "anonymous", not_before)
+        return Part(stamped)
 
     def _tz(self) -> Any:
         from zoneinfo import ZoneInfo

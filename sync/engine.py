@@ -90,7 +90,8 @@ class SyncEngine:
         self.clock = clock
         self.rng = rng
         self.batch_events = p.CLIENT_PUSH_EVENTS
-        self.pull_limit = p.PULL_DEFAULT
+        # The largest page the server gives: each page is one durable commit on this side.
+        self.pull_limit = p.PULL_MAX
         self._failures = 0
         self._offline = False
         self._stopped = False

@@ -80,10 +80,10 @@ class CardRow(Base):
     department: Mapped[str | None] = mapped_column(String(100))
     location: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(60))
-    supervisor: Mapped[str | None] = mapped_column(String(64), index=True)
-    reporter: Mapped[str | None] = mapped_column(String(64), index=True)
+    supervisor: Mapped[str | None] = mapped_column(String(64))
+    reporter: Mapped[str | None] = mapped_column(String(64))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     risk_band: Mapped[str | None] = mapped_column(String(20))
@@ -91,6 +91,13 @@ class CardRow(Base):
     next_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_hlc: Mapped[int] = mapped_column(BigInteger)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    # The lists' default orders (newest first, id as tie-break): migration 0003.
+    __table_args__ = (
+        Index("ix_cards_filed_at_id", "filed_at", "id"),
+        Index("ix_cards_supervisor_filed", "supervisor", "filed_at", "id"),
+        Index("ix_cards_reporter_filed", "reporter", "filed_at", "id"),
+    )
 
 
 class ActionRow(Base):

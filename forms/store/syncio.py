@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from forms.events import Event
 from forms.store.models import EventRow, MetaRow, OutboxRow
-from forms.store.repo import Store, _event
+from forms.store.repo import Part, Store, _event
 
 SYNC = "sync"
 ANONYMOUS = "anonymous"
@@ -74,7 +74,7 @@ def apply_page(store: Store, events: Sequence[Event], meta: Mapping[str, str]) -
     """Pulled events and the cursor after them, in ONE transaction: a crash between the two
     cannot skip a page, and a page applied twice changes nothing (ids already known)."""
     with writing(store) as s:
-        touched = store._append(s, events, None, None)
+        touched = store._append(s, [Part(events, None)])
         for key, value in meta.items():
             s.merge(MetaRow(key=key, value=value))
         return touched
@@ -84,7 +84,7 @@ def receive(store: Store, s: Session, events: Sequence[Event],
             hashes: Mapping[str, str]) -> list[str]:
     """Server side: store pushed events with their content hashes in the caller's
     transaction and refresh the projection of the cards they touch."""
-    touched = store._append(s, events, None, None)
+    touched = store._append(s, [Part(events, None)])
     if events:
         table = EventRow.__table__
         s.execute(update(table).where(table.c.id == bindparam("event_id"))

@@ -135,7 +135,7 @@ def test_migrations_build_exactly_the_models(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == "0003"
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"include_name": _not_fts})
             diff = compare_metadata(context, Base.metadata)
@@ -143,6 +143,15 @@ def test_migrations_build_exactly_the_models(database_url: str) -> None:
         upgrade(engine)  # upgrading an up-to-date store is a no-op
     finally:
         engine.dispose()
+
+
+def test_the_quick_head_check_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from forms.store.db import MIGRATIONS, head_revision
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert head_revision() == script.get_current_head() == "0003"
 
 
 def test_sqlite_store_is_durable_wal(tmp_path: Path, config: Config) -> None:
