@@ -253,8 +253,10 @@ class CardListPage(QWidget):
         for column, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(column, width)
         self.table.activated.connect(self._activated)  # double click or Enter
-        self.table.setSortingEnabled(True)
+        # The indicator first: enabling sorting sorts by it, and the model's own order (newest
+        # first) then asks nothing of the store — no wasted query of a 100k list at start.
         columns.setSortIndicator(COL_FILED, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
         columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         columns.customContextMenuRequested.connect(self._column_menu)
         for column in self._hidden_columns():

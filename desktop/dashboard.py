@@ -3,13 +3,16 @@ top recurring problems.
 
 Every figure comes from `reports.metrics` — the same functions as the PDFs, so the dashboard
 and a printed report never disagree; this module only draws them (QPainter bar charts). The
-cards are read and the figures computed on the worker.
+figures are of the cards filed in the months the trend shows (`since`), plus the overdue tile
+over every open overdue card, whenever filed: a store with years of history then costs what
+its last months cost, not all of it. They are computed beside the worker (`Ops.run_read`),
+so the lists stay live — for months of cards in a child process (`desktop.dashboard_data`) —
+and the page says «Считаю сводку…» meanwhile.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -26,38 +29,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.dashboard_data import (
+    TOP_PROBLEMS,
+    TREND_MONTHS,
+    Cancelled,
+    Dashboard,
+    Isolated,
+    Problem,
+    compute,
+    load,
+    since,
+)
 from desktop.ops import Ops
-from forms.card import Card
 from forms.config import Config
 from forms.i18n import option_label, tr
-from forms.store.repo import CardQuery, Store
-from reports import metrics
+from forms.store.repo import Store
+
+__all__ = ["TOP_PROBLEMS", "TREND_MONTHS", "Dashboard", "DashboardPage", "compute", "load",
+           "since"]
 
 BAR_COLOR = "#1e88e5"
-TREND_MONTHS = 6
-TOP_PROBLEMS = 5
 LIST_OF = {"kind": "kinds", "category": "hazard_categories", "site": "sites"}
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    figures: metrics.PeriodFigures
-    months: tuple[str, ...]  # "YYYY-MM", oldest first
-    trend: dict[str, dict[str, int]]  # month -> kind -> count
-    recurring: list[metrics.Recurrence]
-
-
-def month_of(card: Card) -> str:
-    return card.filed_at.astimezone().strftime("%Y-%m") if card.filed_at else ""
-
-
-def compute(cards: list[Card], config: Config, now: datetime) -> Dashboard:
-    """Everything the dashboard shows, from `reports.metrics` only."""
-    months = sorted({month_of(c) for c in cards if c.filed_at})[-TREND_MONTHS:]
-    trend = {m: metrics.count_by([c for c in cards if month_of(c) == m], "kind")
-             for m in months}
-    return Dashboard(metrics.summarize(cards, config, now), tuple(months), trend,
-                     metrics.recurring_problems(cards)[:TOP_PROBLEMS])
 
 
 class BarChart(QWidget):
@@ -131,6 +123,8 @@ class DashboardPage(QWidget):
         self.ops = ops
         self.stale = True
         self.data: Dashboard | None = None
+        self.period_start = since(datetime.now(UTC))
+        self.job: Isolated | None = None
 
         heading = QLabel(tr("ui.nav.dashboard"))
         heading.setObjectName("pageHeading")
@@ -158,6 +152,9 @@ class DashboardPage(QWidget):
         page = QWidget()
         column = QVBoxLayout(page)
         column.addWidget(heading)
+        self.note = QLabel()
+        self.note.setObjectName("dashboardNote")
+        column.addWidget(self.note)
         column.addLayout(tiles)
         column.addLayout(grid)
         column.addStretch(1)
@@ -178,7 +175,20 @@ class DashboardPage(QWidget):
         self.stale = False
         store, config = self.store, self.config
         now = now or datetime.now(UTC)
-        self.ops.run(lambda: compute(store.list_cards(CardQuery()), config, now), self._show)
+        self.period_start = since(now)
+        self.note.setText(tr("ui.dash.loading"))
+        job = self.job = Isolated()
+        self.ops.run_read(lambda: job.run(store, config, now), self._show, self._failed)
+
+    def cancel(self) -> None:
+        """End a computation still running (the window is closing)."""
+        if self.job is not None:
+            self.job.cancel()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.stale = True
+        if not isinstance(exc, Cancelled):
+            self.ops.failed.emit(exc)
 
     def _label(self, dimension: str, code: str) -> str:
         if not code:
@@ -188,9 +198,14 @@ class DashboardPage(QWidget):
 
     def _show(self, data: Dashboard) -> None:
         self.data = data
+        self.note.setText(tr("ui.dash.period",
+                             since=self.period_start.astimezone().strftime("%d.%m.%Y")))
         f = data.figures
         self.tiles["cards"].setText(str(f.cards))
-        self.tiles["open_overdue"].setText(str(len({i.card.id for i in f.overdue})))
+        overdue = data.open_overdue
+        if overdue is None:
+            overdue = len({i.card.id for i in f.overdue})
+        self.tiles["open_overdue"].setText(str(overdue))
         resolve = f.sla.get("resolve")
         percent = resolve.percent if resolve else None
         self.tiles["sla"].setText("—" if percent is None else f"{percent:.0f} %")
@@ -212,6 +227,6 @@ class DashboardPage(QWidget):
                  for r in data.recurring]
         self.recurring.setText("<br>".join(lines) or tr("ui.dash.no_recurring"))
 
-    def _problem_label(self, r: metrics.Recurrence) -> str:
+    def _problem_label(self, r: Problem) -> str:
         list_name = "complaint_causes" if r.kind == "complaint" else "hazard_categories"
         return option_label(list_name, r.category, config=self.config)

@@ -3,6 +3,9 @@ the urgent/important (Eisenhower) grouping.
 
 The deadlines are `forms.deadlines.evaluate` of the open cards, computed on the worker; the
 grouping is the pure `deadline_items` / `bucket` / `quadrant` below, tested without Qt.
+On a big store only the `CARD_LIMIT` cards whose next deadline comes soonest are read
+(`forms.store.queries.deadline_cards`), and the page says how many more there are: overdue
+and escalated deadlines come first, and nobody reads the 100 000th deadline in a tree.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from forms.calendar import BusinessCalendar, parse_duration
 from forms.card import Card
 from forms.config import Config
 from forms.i18n import option_label, tr
-from forms.store.repo import CardQuery, Store
+from forms.store.queries import deadline_cards
+from forms.store.repo import Store
 
 BUCKETS = ("overdue", "today", "week", "later")
 QUADRANTS = ("urgent_important", "important", "urgent", "other")
@@ -43,6 +47,7 @@ ESCALATED_COLOR = "#6a1b9a"
 IMPORTANT_BANDS = frozenset({"high", "critical"})
 IMPORTANT_OUTCOMES = frozenset({"threats"})
 IMPORTANT_STATES = frozenset({"aggressive"})
+CARD_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ class DeadlinesPage(QWidget):
         self.user = user
         self.role = role
         self.items: list[DeadlineItem] = []
+        self.total_cards = 0  # open cards with a deadline, shown or not
         self.now = datetime.now(UTC)
         self.stale = True
         self.loaded = False
@@ -132,6 +138,8 @@ class DeadlinesPage(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.summary)
+        self.more = QLabel()
+        self.more.hide()
 
         self.by_due = self._tree()
         self.by_owner = self._tree()
@@ -155,6 +163,7 @@ class DeadlinesPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addWidget(self.more)
         layout.addWidget(self.tabs, 1)
 
     def _tree(self) -> QTreeWidget:
@@ -184,23 +193,25 @@ class DeadlinesPage(QWidget):
         self.stale = False
         store, config = self.store, self.config
         now = now or datetime.now(UTC)
-        query = CardQuery(open_only=True)
-
         user, own_only = self.user, self.role == "staff"
 
-        def load() -> list[DeadlineItem]:
-            cards = store.list_cards(query)
+        def load() -> tuple[list[DeadlineItem], int, int]:
+            cards, total = deadline_cards(store, limit=CARD_LIMIT,
+                                          user=user if own_only else None)
             items = deadline_items(cards, config, now)
             if own_only:  # a worker sees what is theirs: their actions, their cards
                 mine = {c.id for c in cards if c.reporter == user}
                 items = [i for i in items if i.owner == user or i.card_id in mine]
-            return items
+            return items, len(cards), total
 
-        self.ops.run(load, lambda items: self._loaded(items, now))
+        self.ops.run(load, lambda result: self._loaded(*result, now))
 
-    def _loaded(self, items: list[DeadlineItem], now: datetime) -> None:
-        self.items, self.now = items, now
+    def _loaded(self, items: list[DeadlineItem], shown: int, total: int,
+                now: datetime) -> None:
+        self.items, self.now, self.total_cards = items, now, total
         self.loaded = True
+        self.more.setText(tr("ui.deadlines.more", shown=shown, total=total))
+        self.more.setVisible(total > shown)
         self._fill_by_due()
         self._fill_by_owner()
         for key, widget in self.quadrants.items():

@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from forms.errors import BadInput, Conflict, Forbidden, NotFound, SafeCardError, Unreachable
+from forms.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SafeCardError,
+    Unreachable,
+    is_disk_full,
+)
 from forms.i18n import current_language, error_text, tr
 
 HELP_ROOT = Path(__file__).resolve().parents[1] / "resources" / "help"
@@ -62,6 +70,8 @@ def error_message(exc: BaseException) -> tuple[str, str]:
     details = "".join(traceback.format_exception(exc)).strip()
     if isinstance(exc, SafeCardError):
         return error_text(exc), details
+    if is_disk_full(exc):
+        return tr("error.disk_full"), details
     if isinstance(exc, OSError):
         return tr("ui.error.disk"), details
     return tr("ui.error.unexpected"), details

@@ -10,10 +10,15 @@ Sync (`desktop.sync_bridge.SyncBridge`) runs in the background while signed in: 
 change asks for a round soon, F5 asks for one now; the status bar says how it stands
 («Синхронизировано в 14:32», «Нет связи с сервером — изменений ждут отправки: N», «Ошибка: …»)
 and a round that brought cards refreshes the lists and the open card like a local change does.
+
+Only the card lists are built at start-up; every other page (the form, the card view,
+deadlines, dashboard, reports, follow, settings) is built — and its module imported — the
+first time it is wanted (`page`), so a cold start pays for what it shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,19 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.card_form import CardForm
 from desktop.card_list import CardListPage
-from desktop.card_view import CardView
-from desktop.dashboard import DashboardPage
-from desktop.deadlines_view import DeadlinesPage
 from desktop.dialogs import open_help, show_error
-from desktop.drafts import DraftStore
-from desktop.follow_page import FollowPage
 from desktop.models import CardTableModel
 from desktop.notifications import Notifier
 from desktop.ops import Ops, changes_of
-from desktop.reports_page import ReportsPage
-from desktop.settings_page import SettingsPage
 from desktop.sync_bridge import SyncBridge, SyncView, status_text, sync_available
 from forms.config import Config
 from forms.home import Home
@@ -54,6 +51,14 @@ from forms.store.repo import CardQuery, Store
 
 if TYPE_CHECKING:
     import httpx
+
+    from desktop.card_form import CardForm
+    from desktop.card_view import CardView
+    from desktop.dashboard import DashboardPage
+    from desktop.deadlines_view import DeadlinesPage
+    from desktop.follow_page import FollowPage
+    from desktop.reports_page import ReportsPage
+    from desktop.settings_page import SettingsPage
 
 SIDEBAR_WIDTH = 210
 DEMO_CARDS = 200
@@ -125,7 +130,19 @@ class MainWindow(QMainWindow):
         keys = {s.key for s in self.sections}
 
         settings = (home.settings, home.save_settings)
-        self.card_form = CardForm(self.service, self.ops, drafts=DraftStore(home.path / "drafts"))
+        self.sync_transport = sync_transport
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        self._builders: dict[str, Callable[[], QWidget]] = {
+            "file": self._build_card_form, "card": self._build_card_view,
+            "settings": self._build_settings}
+        for key, builder in (("deadlines", self._build_deadlines),
+                             ("dashboard", self._build_dashboard),
+                             ("reports", self._build_reports), ("follow", self._build_follow)):
+            if key in keys:
+                self._builders[key] = builder
+        self._sync_view: SyncView | None = None
+        self._outbox: int | None = None
         self.models: dict[str, CardTableModel] = {}
         self.list_pages: dict[str, CardListPage] = {}
         queries = {"mine": CardQuery(reporter=self.user),
@@ -142,33 +159,7 @@ class MainWindow(QMainWindow):
             page.empty.demo_requested.connect(self.load_demo)
             self.models[key] = model
             self.list_pages[key] = page
-        self.card_view = CardView(self.service, self.ops, blobs=home.blobs)
-        self.pages: dict[str, QWidget] = {"file": self.card_form, **self.list_pages,
-                                          "card": self.card_view}
-        if "deadlines" in keys:
-            self.deadlines_page = DeadlinesPage(store, config, self.ops, user=self.user,
-                                                role=self.role)
-            self.deadlines_page.open_card.connect(self.open_card)
-            self.pages["deadlines"] = self.deadlines_page
-        if "dashboard" in keys:
-            self.dashboard_page = DashboardPage(store, config, self.ops)
-            self.pages["dashboard"] = self.dashboard_page
-        if "reports" in keys:
-            self.reports_page = ReportsPage(store, config, self.ops, home=home)
-            self.pages["reports"] = self.reports_page
-        if "follow" in keys:
-            self.follow_page = FollowPage(home, self.sync_bridge.worker,
-                                          transport=sync_transport)
-            self.follow_page.failed.connect(lambda exc: show_error(self, exc))
-            self.pages["follow"] = self.follow_page
-        self.settings_page = SettingsPage(home, config, store, self.ops, user=self.user,
-                                          bridge=self.sync_bridge)
-        self.settings_page.sync_requested.connect(self.sync)
-        self.settings_page.help_requested.connect(lambda: open_help(self))
-        self.pages["settings"] = self.settings_page
-
-        self.stack = QStackedWidget()
-        for page in self.pages.values():
+            self.pages[key] = page
             self.stack.addWidget(page)
 
         central = QWidget()
@@ -200,9 +191,6 @@ class MainWindow(QMainWindow):
         self.ops.failed.connect(lambda exc: show_error(self, exc))
         self.ops.busy_changed.connect(
             lambda busy: self.busy_label.setText(tr("ui.status.busy") if busy else ""))
-        self.card_form.filed.connect(self.open_card)
-        self.card_form.failed.connect(lambda exc: show_error(self, exc))
-        self.card_view.back.connect(lambda: self.show_section(self.section or "all"))
         self._shortcuts()
 
         self.notifier = Notifier(store, config, self.ops, user=self.user,
@@ -214,6 +202,96 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         first = next((k for k in ("inbox", "all", "mine") if k in keys), self.sections[0].key)
         self.show_section(first)
+
+    # ---- pages, built when first wanted ----------------------------------------------------
+
+    def page(self, key: str) -> QWidget:
+        if key not in self.pages:
+            page = self._builders[key]()
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        return self.pages[key]
+
+    def _build_card_form(self) -> QWidget:
+        from desktop.card_form import CardForm
+        from desktop.drafts import DraftStore
+
+        form = CardForm(self.service, self.ops, drafts=DraftStore(self.home.path / "drafts"))
+        form.filed.connect(self.open_card)
+        form.failed.connect(lambda exc: show_error(self, exc))
+        return form
+
+    def _build_card_view(self) -> QWidget:
+        from desktop.card_view import CardView
+
+        view = CardView(self.service, self.ops, blobs=self.home.blobs)
+        view.back.connect(lambda: self.show_section(self.section or "all"))
+        return view
+
+    def _build_deadlines(self) -> QWidget:
+        from desktop.deadlines_view import DeadlinesPage
+
+        page = DeadlinesPage(self.store, self.config, self.ops, user=self.user, role=self.role)
+        page.open_card.connect(self.open_card)
+        return page
+
+    def _build_dashboard(self) -> QWidget:
+        from desktop.dashboard import DashboardPage
+
+        return DashboardPage(self.store, self.config, self.ops)
+
+    def _build_reports(self) -> QWidget:
+        from desktop.reports_page import ReportsPage
+
+        return ReportsPage(self.store, self.config, self.ops, home=self.home)
+
+    def _build_follow(self) -> QWidget:
+        from desktop.follow_page import FollowPage
+
+        page = FollowPage(self.home, self.sync_bridge.worker, transport=self.sync_transport)
+        page.failed.connect(lambda exc: show_error(self, exc))
+        return page
+
+    def _build_settings(self) -> QWidget:
+        from desktop.settings_page import SettingsPage
+
+        page = SettingsPage(self.home, self.config, self.store, self.ops, user=self.user,
+                            bridge=self.sync_bridge)
+        page.sync_requested.connect(self.sync)
+        page.help_requested.connect(lambda: open_help(self))
+        if self._sync_view is not None:
+            page.show_status(self._sync_view)
+        if self._outbox is not None:
+            page.set_outbox(self._outbox)
+        return page
+
+    @property
+    def card_form(self) -> CardForm:
+        return self.page("file")  # type: ignore[return-value]
+
+    @property
+    def card_view(self) -> CardView:
+        return self.page("card")  # type: ignore[return-value]
+
+    @property
+    def deadlines_page(self) -> DeadlinesPage:
+        return self.page("deadlines")  # type: ignore[return-value]
+
+    @property
+    def dashboard_page(self) -> DashboardPage:
+        return self.page("dashboard")  # type: ignore[return-value]
+
+    @property
+    def reports_page(self) -> ReportsPage:
+        return self.page("reports")  # type: ignore[return-value]
+
+    @property
+    def follow_page(self) -> FollowPage:
+        return self.page("follow")  # type: ignore[return-value]
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        return self.page("settings")  # type: ignore[return-value]
 
     @property
     def list_page(self) -> CardListPage:
@@ -273,13 +351,13 @@ class MainWindow(QMainWindow):
         for i in range(self.sidebar.count()):
             if self.sidebar.item(i).data(Qt.ItemDataRole.UserRole) == key:
                 self.sidebar.setCurrentRow(i)
-        self.stack.setCurrentWidget(self.pages[key])
+        self.stack.setCurrentWidget(self.page(key))
         self._entered(key)
 
     def _section_chosen(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is not None:
             key = item.data(Qt.ItemDataRole.UserRole)
-            self.stack.setCurrentWidget(self.pages[key])
+            self.stack.setCurrentWidget(self.page(key))
             self._entered(key)
 
     def _entered(self, key: str) -> None:
@@ -294,7 +372,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.card_view)
 
     def new_card(self) -> None:
-        if "file" in self.pages and any(s.key == "file" for s in self.sections):
+        if any(s.key == "file" for s in self.sections):
             self.show_section("file")
             self.card_form.kind_picker.setFocus()
 
@@ -324,7 +402,9 @@ class MainWindow(QMainWindow):
         self.sync_label.setText(status_text(view))
         self.sign_in_again_button.setVisible(view.sign_in_again)
         self.outbox_label.setVisible(view.state == "standalone")
-        self.settings_page.show_status(view)
+        self._sync_view = view
+        if "settings" in self.pages:
+            self.settings_page.show_status(view)
 
     def sign_in_again(self) -> None:
         self.show_section("settings")
@@ -334,9 +414,10 @@ class MainWindow(QMainWindow):
         """After a good round: cards that came refresh what shows them; new configuration."""
         if report.pulled:
             self._changed(Changes())
-            card_id = self.card_view.card_id
-            if card_id is not None and self.stack.currentWidget() is self.card_view:
-                self.card_view.reload_if(Changes(card_ids=(card_id,)))
+            view = self.pages.get("card")
+            if view is not None and view.card_id is not None \
+                    and self.stack.currentWidget() is view:  # type: ignore[attr-defined]
+                view.reload_if(Changes(card_ids=(view.card_id,)))  # type: ignore[attr-defined]
         if report.config_changed:
             self.statusBar().showMessage(tr("ui.status.config_changed"))
 
@@ -354,7 +435,8 @@ class MainWindow(QMainWindow):
                     if self.stack.currentWidget() is page:
                         page.refresh_if_stale()  # type: ignore[attr-defined]
             self.notifier.check()
-        self.card_view.reload_if(changes)
+        if "card" in self.pages:
+            self.card_view.reload_if(changes)
         self.refresh_outbox()
 
     def refresh_outbox(self) -> None:
@@ -362,7 +444,9 @@ class MainWindow(QMainWindow):
 
         def shown(count: int) -> None:
             self.outbox_label.setText(tr("ui.status.outbox", count=count) if count else "")
-            self.settings_page.set_outbox(count)
+            self._outbox = count
+            if "settings" in self.pages:
+                self.settings_page.set_outbox(count)
             self.sync_bridge.refresh()
 
         self.ops.run(store.outbox_count, shown)
@@ -393,8 +477,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.notifier.stop()
         self.sync_bridge.shutdown()  # a running round finishes; none starts
-        if self.card_form.draft_timer.isActive():
+        if "file" in self.pages and self.card_form.draft_timer.isActive():
             self.card_form.save_draft()
+        if "dashboard" in self.pages:
+            self.dashboard_page.cancel()  # figures of months of cards: not worth a wait
         self.ops.shutdown()  # let a running write finish before the store is closed
         super().closeEvent(event)
 

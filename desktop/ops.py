@@ -5,7 +5,9 @@ the result is a `Changes` (or carries one, like `Filed`), `changed` is emitted f
 view that cares refreshes itself; the caller's `on_done` then does what is particular to it.
 
 One worker thread, not a pool: store calls then run in the order they were asked for, so a
-list reload asked for after a write always sees that write.
+list reload asked for after a write always sees that write. Long read-only computations (the
+dashboard's figures over months of cards) go to a second thread with `run_read`, so the lists
+and every write never queue behind them; they read a committed snapshot (WAL).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class Ops(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
+        self._read_pool = QThreadPool(self)
+        self._read_pool.setMaxThreadCount(1)
         self._relay = _Relay(self)
         self._relay.finished.connect(self._finish)
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
@@ -84,25 +88,35 @@ class Ops(QObject):
 
         Without `on_error`, a failure is emitted as `failed`, so none goes unseen.
         """
+        return self._submit(self._pool, fn, on_done, on_error)
+
+    def run_read(self, fn: Callable[[], Any], on_done: Done | None = None,
+                 on_error: Failed | None = None) -> int:
+        """Like `run`, for a long computation that only reads, beside the worker."""
+        return self._submit(self._read_pool, fn, on_done, on_error)
+
+    def _submit(self, pool: QThreadPool, fn: Callable[[], Any], on_done: Done | None,
+                on_error: Failed | None) -> int:
         job_id = next(self._ids)
         if self._closed:  # the window is closing: nothing may start on a closing store
             log.debug("operation %s dropped after shutdown", job_id)
             return job_id
         was_busy = self.busy
         self._callbacks[job_id] = (on_done, on_error)
-        self._pool.start(_Job(job_id, fn, self._relay))
+        pool.start(_Job(job_id, fn, self._relay))
         if not was_busy:
             self.busy_changed.emit(True)
         return job_id
 
     def wait(self, msecs: int = -1) -> bool:
-        """Block until the worker is idle (shutdown; tests)."""
-        return self._pool.waitForDone(msecs)
+        """Block until both workers are idle (shutdown; tests)."""
+        return self._pool.waitForDone(msecs) and self._read_pool.waitForDone(msecs)
 
     def shutdown(self) -> None:
         """Finish what is running, then drop every callback still queued."""
         self._closed = True
         self._pool.waitForDone()
+        self._read_pool.waitForDone()
         self._callbacks.clear()
 
     @Slot(int, bool, object)

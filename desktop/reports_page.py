@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -49,6 +48,8 @@ def planning_available() -> bool:
 def render_pages(pdf: Path, folder: Path, dpi: int = PREVIEW_DPI) -> list[Path]:
     """PNG images of every page, rendered with PDFium (the wheels of PySide6 6.11 carry no
     QtPdf, and a workstation has no PDF tools of its own)."""
+    import pypdfium2 as pdfium  # only when a report is previewed: not at start-up
+
     folder.mkdir(parents=True, exist_ok=True)
     document = pdfium.PdfDocument(str(pdf))
     pages: list[Path] = []

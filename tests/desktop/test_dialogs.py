@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication
+from sqlalchemy.exc import OperationalError
 
-from desktop.dialogs import ErrorDialog, help_path, show_error
+from desktop.dialogs import ErrorDialog, error_message, help_path, show_error
 from desktop.drafts import DraftStore
 from desktop.main_window import MainWindow
 from forms.errors import Conflict, Forbidden, Unreachable
@@ -157,3 +160,13 @@ def test_tab_goes_from_the_kind_through_every_field_to_send(qtbot, window: MainW
     photos = form.editors["photos"].list
     assert seen.index(form.editors["description"].edit) < seen.index(photos) \
         < seen.index(form.anonymous) < seen.index(form.submit)
+
+
+@pytest.mark.parametrize("error", [
+    OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")),
+    OSError(errno.ENOSPC, "No space left on device"),
+])
+def test_a_full_disk_is_named_as_such_not_as_an_unexpected_error(error):
+    message, _details = error_message(error)
+    assert message.startswith("Нет места на диске")
+    assert "Освободите место" in message

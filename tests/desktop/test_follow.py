@@ -179,7 +179,10 @@ def test_without_a_server_the_page_says_to_set_one(qtbot, window_as):
 
 def test_every_role_can_follow_a_report(window_as):
     for user in ("ivanov", "petrov", "auditor", "admin"):
-        assert "follow" in window_as(user).pages
+        window = window_as(user)
+        assert "follow" in {s.key for s in window.sections}
+        window.show_section("follow")
+        assert window.stack.currentWidget() is window.follow_page
 
 
 def test_too_many_tries_are_refused_kindly(qtbot, synced_window, app):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget
 
+from desktop import dashboard_data
 from desktop.deadlines_view import bucket, deadline_items, quadrant
 from desktop.dialogs import ErrorDialog
 from desktop.main_window import MainWindow
@@ -97,6 +99,56 @@ def test_the_dashboard_shows_the_figures_of_reports_metrics(qtbot, supervisor: M
     assert all(label and not label.startswith(("hazard", "complaint"))
                for label, _v, _c in page.charts["kind"].bars)  # labels, not codes
     assert "2×" in page.recurring.text()  # the two oil spills at the same place
+
+
+def test_the_dashboard_counts_its_months_and_every_open_overdue_card(
+        qtbot, supervisor: MainWindow, service, store, config):
+    """Figures of the cards filed in the trend's months; the overdue tile over all of them."""
+    old = CardService(store, config, user="ivanov",
+                      clock=lambda: datetime.now(UTC) - timedelta(days=400))
+    old.file(hazard("Давняя опасность", department="synthesis"))
+    service.file(hazard("Свежая", department="synthesis"))
+    supervisor.show_section("dashboard")
+    page = supervisor.dashboard_page
+    assert page.note.text() == "Считаю сводку…"
+    qtbot.waitUntil(lambda: page.data is not None)
+    assert page.tiles["cards"].text() == "1"
+    assert page.tiles["open_overdue"].text() == "1"  # the old card, filed a year ago
+    assert page.note.text().startswith("Карточки, поданные с ")
+
+
+def test_a_dashboard_over_many_cards_is_computed_in_a_child_process(
+        qtbot, supervisor: MainWindow, service, monkeypatch):
+    monkeypatch.setattr(dashboard_data, "ISOLATE_OVER", 0)
+    service.file(hazard("Масло", department="synthesis"))
+    service.file(hazard("Масло снова", department="synthesis"))
+    supervisor.show_section("dashboard")
+    page = supervisor.dashboard_page
+    qtbot.waitUntil(lambda: page.data is not None, timeout=60000)
+    assert page.job is not None and page.job.process.returncode == 0  # it ran, and ended
+    assert page.tiles["cards"].text() == "2"
+    assert "2×" in page.recurring.text()
+
+
+def test_closing_the_window_ends_a_dashboard_still_computing(qtbot, service, store, config,
+                                                             monkeypatch):
+    monkeypatch.setattr(dashboard_data, "ISOLATE_OVER", -1)
+    job = dashboard_data.Isolated()
+    outcome: list[BaseException | object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(job.run(store, config, datetime.now(UTC)))
+        except BaseException as exc:  # the test looks at what it was
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    qtbot.waitUntil(lambda: job.process is not None, timeout=30000)
+    job.cancel()
+    worker.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], dashboard_data.Cancelled)
+    assert job.process.returncode not in (None, 0)  # killed, not finished
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="preview needs poppler")
