@@ -89,23 +89,22 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                                device_id=body.device_id)
 
     @app.post(f"{p.API}/sync/push", response_model=p.PushResponse, dependencies=versioned)
-    def push(body: p.PushRequest, who: Who) -> p.PushResponse:
+    def push(body: p.PushRequest, who: Who) -> Response:
         _same_protocol(body)
         if who.role == "auditor":
             raise Forbidden("sync_read_only")
         live_config.get()  # the projection's deadlines follow the loaded configuration
         outcome = storage.push(store, who, [e.to_event() for e in body.events], now_ms())
-        return p.PushResponse(results=outcome.results,
-                              device_seq_contiguous=outcome.device_seq_contiguous,
-                              server_time_ms=now_ms())
+        return _json(p.PushResponse(results=outcome.results,
+                                    device_seq_contiguous=outcome.device_seq_contiguous,
+                                    server_time_ms=now_ms()))
 
     @app.get(f"{p.API}/sync/pull", response_model=p.PullResponse, dependencies=versioned)
     def pull(who: Who, cursor: str | None = None,
              limit: Annotated[int, Query(ge=1, le=p.PULL_MAX)] = p.PULL_DEFAULT,
-             ) -> p.PullResponse:
-        page = storage.pull(store, cursor, limit)
-        return p.PullResponse(events=page.events, cursor=page.cursor, more=page.more,
-                              reset=page.reset)
+             ) -> Response:
+        page = storage.pull(store, cursor, limit, as_json=True)
+        return Response(page.json(), media_type="application/json")
 
     @app.get(f"{p.API}/config", response_model=p.ConfigResponse, dependencies=versioned)
     def config(who: Who) -> p.ConfigResponse:
@@ -141,6 +140,12 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                         headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
     return app
+
+
+def _json(answer: p.Message) -> Response:
+    """A model the handler built itself, serialised once (response_model still documents
+    it; FastAPI would otherwise validate it a second time)."""
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 def _same_protocol(body: p.Message) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from forms.errors import BadInput, Forbidden, NotFound
 from forms.store import syncio
@@ -141,19 +141,28 @@ def authenticate(store: Store, authorization: str | None,
     token = authorization.removeprefix("Bearer ").strip()
     if not token or len(token) > 200:
         raise Unauthorized("bad_token")
-    with store.session() as s:
-        row = s.get(TokenRow, _token_hash(token))
-        if row is None or row.revoked:
-            raise Unauthorized("bad_token")
-        if _aware(row.created_at) + token_lifetime() <= (now or _now()):
-            raise Unauthorized("token_expired")
-        user = s.get(UserRow, row.user)
-        device = s.get(DeviceRow, row.device_id)
-        if user is None or user.disabled:
-            raise Unauthorized("user_disabled")
-        if device is None or device.revoked:
-            raise Unauthorized("device_revoked")
-        return Principal(user=user.name, role=user.role, device_id=device.id)
+    with store.engine.connect() as conn:  # one round trip: token, user and device together
+        row = conn.execute(_PRINCIPAL, {"token_hash": _token_hash(token)}).first()
+    if row is None or row.token_revoked:
+        raise Unauthorized("bad_token")
+    if _aware(row.created_at) + token_lifetime() <= (now or _now()):
+        raise Unauthorized("token_expired")
+    if row.user is None or row.disabled:
+        raise Unauthorized("user_disabled")
+    if row.device_id is None or row.device_revoked:
+        raise Unauthorized("device_revoked")
+    return Principal(user=row.user, role=row.role, device_id=row.device_id)
+
+
+_PRINCIPAL = (
+    select(TokenRow.revoked.label("token_revoked"), TokenRow.created_at,
+           UserRow.name.label("user"), UserRow.role, UserRow.disabled,
+           DeviceRow.id.label("device_id"), DeviceRow.revoked.label("device_revoked"))
+    .select_from(TokenRow)
+    .outerjoin(UserRow, UserRow.name == TokenRow.user)
+    .outerjoin(DeviceRow, DeviceRow.id == TokenRow.device_id)
+    .where(TokenRow.token_hash == bindparam("token_hash"))
+)
 
 
 def _aware(at: datetime) -> datetime:
@@ -161,7 +170,5 @@ def _aware(at: datetime) -> datetime:
 
 
 def users(store: Store) -> list[UserRow]:
-    from sqlalchemy import select
-
     with store.session() as s:
         return list(s.scalars(select(UserRow).order_by(UserRow.name)))

@@ -103,23 +103,30 @@ class LoginLimiter:
 
 
 def too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether the JSON text nests arrays/objects deeper than `limit`. One pass over the bytes
-    (strings skipped whole, escapes included); stops at the first level too many."""
+    """Whether the JSON text nests arrays/objects deeper than `limit`. Strings are cut out
+    first (escaped backslashes, then escaped quotes, then what lies between quotes; an
+    unclosed one runs to the end), then the brackets left are counted in one pass. A stray
+    backslash outside any string can shift what counts as a string after it, but a parser
+    stops at that byte, so the depth up to it is all it would ever reach."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    plain = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(plain.split(b'"')[::2]).translate(None, _NOT_BRACKETS)
     depth = 0
-    for match in _TOKENS.finditer(data):
-        token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif token in (b"]", b"}"):
-            depth -= 1
+    for opening in brackets.translate(_BRACKET_SIGN):
+        depth += 1 if opening else -1
+        if depth > limit:
+            return True
     return False
 
 
 def not_storable(data: bytes) -> bool:
     """Whether the JSON text holds NaN or Infinity (not JSON, yet Python reads them) or a NUL
-    character in a string (PostgreSQL text cannot hold it): refused whole, before parsing."""
+    character in a string (PostgreSQL text cannot hold it): refused whole, before parsing.
+    Only a body with NaN, Infinity or a \\u escape at all (rare: clients send UTF-8) is
+    scanned string by string."""
+    if not any(mark in data for mark in _SUSPECT):
+        return False
     for match in _VALUES.finditer(data):
         token = match.group()
         if token[:1] != b'"' or b"\\u0000" in token:
@@ -140,8 +147,9 @@ def _utf8(token: bytes) -> bool:
 _VALUES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|NaN|Infinity', re.DOTALL)
 
 
-# A whole string (escapes included; an unclosed one runs to the end) or one bracket.
-_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_SIGN = bytes.maketrans(b"[]{}", b"\x01\x00\x01\x00")  # 1 opens, 0 closes
+_SUSPECT = (b"NaN", b"Infinity", b"\\u", b"\\U")
 
 
 def _error_body(error: str, detail: str | None = None) -> bytes:

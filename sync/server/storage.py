@@ -11,20 +11,23 @@ transaction on PostgreSQL, plain `seq` on SQLite.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import String, any_, cast, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from forms import hlc
 from forms.card import Card
 from forms.events import Event
-from forms.fold import fold
+from forms.fold import apply, fold
 from forms.store import syncio
 from forms.store.models import EventRow
 from forms.store.repo import Store
 from sync.blobs import referenced, referenced_by
-from sync.protocol import EventResult, WireEvent, event_hash
+from sync.protocol import EventResult, PullResponse, WireEvent, event_hash
 from sync.server import blobs, db
 from sync.server.auth import Principal
 from sync.server.cursor import Cursor
@@ -56,7 +59,7 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
         stored = _stored_hashes(s, [e.id for e in events])
         logs = _logs(s, card_ids)
         have = blobs.present(s, referenced_by(events))
-        folded: dict[str, Card | None] = {}
+        cards = _Cards(logs)
         results: list[EventResult] = []
         accepted: dict[str, str] = {}
         fresh: list[Event] = []
@@ -70,30 +73,75 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
                 continue
             reason = _clock(event, now_ms, max_ahead_ms)
             if reason is None:
-                if event.card_id not in folded:
-                    folded[event.card_id] = _card(logs[event.card_id], event.card_id)
-                reason = refusal(who, event, folded[event.card_id])
+                reason = refusal(who, event, cards.get(event.card_id))
             if reason is None:
                 reason = bad_card(event, store.config)
             if reason is None and not have.issuperset(referenced(event)):
                 reason = "missing_blob"  # upload the attachment first (PUT /blobs/{sha256})
-            if reason is None:
-                try:  # a payload the fold cannot read would break the card for everyone
-                    after = _card([*logs[event.card_id], event], event.card_id)
-                except (KeyError, TypeError, ValueError, AttributeError):
-                    reason = "bad_payload"
+            if reason is None and not cards.add(event):
+                reason = "bad_payload"  # the fold cannot read it: it would break the card
             if reason is not None:
                 results.append(EventResult(id=event.id, status="rejected", reason=reason))
                 continue
             results.append(EventResult(id=event.id, status="accepted"))
             accepted[event.id] = digest
             fresh.append(event)
-            logs[event.card_id].append(event)
-            folded[event.card_id] = after
         if fresh:
-            syncio.receive(store, s, fresh, accepted)
+            _store(store, s, fresh, accepted, cards)
         contiguous = _advance_device(s, who.device_id)
     return PushOutcome(results, contiguous)
+
+
+class _Cards:
+    """The batch's cards as the server folds them, one fold per card: an event that sorts
+    after the card's last one is applied to it (what the fold would do), any other folds
+    the card's log again."""
+
+    def __init__(self, logs: dict[str, list[Event]]) -> None:
+        self.logs = logs
+        self.cards: dict[str, Card | None] = {}
+        self.touched: set[str] = set()
+        self.last: dict[str, tuple[int, str] | None] = {}  # each card's greatest sort key
+
+    def get(self, card_id: str) -> Card | None:
+        if card_id not in self.cards:
+            self.cards[card_id] = _card(self.logs[card_id], card_id)
+        return self.cards[card_id]
+
+    def add(self, event: Event) -> bool:
+        """Fold the event into its card; False (card unchanged) when the fold cannot."""
+        log = self.logs[event.card_id]
+        card = self.get(event.card_id)
+        if event.card_id not in self.last:
+            self.last[event.card_id] = max((e.sort_key for e in log), default=None)
+        try:
+            last = self.last[event.card_id]
+            if card is not None and last is not None and event.sort_key > last:
+                apply(card, event)
+            else:
+                card = _card([*log, event], event.card_id)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.cards[event.card_id] = _card(log, event.card_id)  # undo a half-applied one
+            return False
+        log.append(event)
+        self.last[event.card_id] = max(event.sort_key, last or event.sort_key)
+        self.cards[event.card_id] = card
+        self.touched.add(event.card_id)
+        return True
+
+
+def _store(store: Store, s: Session, fresh: list[Event], hashes: dict[str, str],
+           cards: _Cards) -> None:
+    """The accepted events with their hashes in one executemany, then the touched
+    cards' projection from the cards already folded (no read back, no refold)."""
+    conn = s.connection()
+    conn.execute(_INSERT_EVENTS, [
+        dict(id=e.id, card_id=e.card_id, type=e.type, hlc=e.hlc, actor=e.actor,
+             device_id=e.device_id, device_seq=e.device_seq, payload=e.payload,
+             payload_hash=hashes[e.id]) for e in fresh])
+    store._write_projections(s, [(card, max(e.hlc for e in cards.logs[card_id]))
+                                 for card_id in sorted(cards.touched)
+                                 if (card := cards.cards[card_id]) is not None])
 
 
 def _clock(event: Event, now_ms: int, max_ahead_ms: int) -> str | None:
@@ -103,18 +151,29 @@ def _clock(event: Event, now_ms: int, max_ahead_ms: int) -> str | None:
 
 def _stored_hashes(s: Session, ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for chunk in _chunks(ids, 500):
-        for row in s.scalars(select(EventRow).where(EventRow.id.in_(chunk))):
-            found[row.id] = row.payload_hash or event_hash(_event(row))
+    for row in _matching(s, _EVENTS.c.id, ids, _EVENTS.c.payload_hash):
+        found[row.id] = row.payload_hash or event_hash(_event(row))
     return found
 
 
 def _logs(s: Session, card_ids: list[str]) -> dict[str, list[Event]]:
     logs: dict[str, list[Event]] = defaultdict(list)
-    for chunk in _chunks(card_ids, 500):
-        for row in s.scalars(select(EventRow).where(EventRow.card_id.in_(chunk))):
-            logs[row.card_id].append(_event(row))
+    for row in _matching(s, _EVENTS.c.card_id, card_ids):
+        logs[row.card_id].append(_event(row))
     return logs
+
+
+def _matching(s: Session, column: Any, values: list[str], *extra: Any) -> Iterator[Any]:
+    """The events whose `column` is one of `values`. PostgreSQL gets them as one array
+    parameter (`= ANY`): an IN list of a hundred parameters costs more to plan than to run."""
+    conn = s.connection()
+    query = select(*_EVENT_COLUMNS, *extra)
+    if conn.dialect.name == "postgresql":
+        if values:
+            yield from conn.execute(query.where(column == any_(cast(values, ARRAY(String)))))
+        return
+    for chunk in _chunks(values, 500):
+        yield from conn.execute(query.where(column.in_(chunk)))
 
 
 def _card(log: list[Event], card_id: str) -> Card | None:
@@ -125,26 +184,54 @@ def _card(log: list[Event], card_id: str) -> Card | None:
 
 
 def _advance_device(s: Session, device_id: str) -> int:
-    device = s.get(DeviceRow, device_id, with_for_update=True)
-    if device is None:
+    conn = s.connection()
+    devices = DeviceRow.__table__
+    n = conn.execute(select(devices.c.contiguous_seq).where(devices.c.id == device_id)
+                     .with_for_update()).scalar()
+    if n is None:
         return 0
-    n = device.contiguous_seq
-    above = s.scalars(select(EventRow.device_seq).where(
-        EventRow.device_id == device_id, EventRow.device_seq > n).order_by(EventRow.device_seq))
-    for seq in above:
+    start = n
+    above = conn.execute(select(_EVENTS.c.device_seq).where(
+        _EVENTS.c.device_id == device_id, _EVENTS.c.device_seq > n)
+        .order_by(_EVENTS.c.device_seq))
+    for seq in above.scalars():
         if seq != n + 1:
             break
         n = seq
-    device.contiguous_seq = n
+    if n != start:
+        conn.execute(update(devices).where(devices.c.id == device_id)
+                     .values(contiguous_seq=n))
     return n
+
+
+_EVENTS = EventRow.__table__
+_EVENT_COLUMNS = [_EVENTS.c[name] for name in (
+    "id", "card_id", "type", "hlc", "actor", "payload", "device_id", "device_seq")]
+# No RETURNING: psycopg then pipelines the rows, faster here than one multi-row INSERT.
+_INSERT_EVENTS = insert(_EVENTS)
 
 
 # ---- pull ---------------------------------------------------------------------------------
 
+# The order is the xid8 column's, not the text of the `tx` output column (which would sort
+# "10" before "9" and make every page sort everything past the cursor): the index walks it.
 _PG_PULL = text(
     "SELECT seq, tx::text AS tx, id, card_id, type, hlc, actor, payload, device_id, device_seq "
     "FROM events WHERE (tx, seq) > (CAST(:tx AS xid8), :seq) "
-    "AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT :limit"
+    "AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY events.tx, events.seq "
+    "LIMIT :limit"
+)
+
+
+# The same page as each event's JSON text, built by PostgreSQL: the payload goes out as it
+# was stored, never parsed into Python and serialised again (most of a pull's server time).
+_PG_PULL_JSON = text(
+    "SELECT seq, tx::text AS tx, json_build_object('id', id, 'card_id', card_id, "
+    "'type', type, 'hlc', hlc, 'actor', actor, 'payload', payload, 'device_id', device_id, "
+    "'device_seq', device_seq)::text AS wire "
+    "FROM events WHERE (tx, seq) > (CAST(:tx AS xid8), :seq) "
+    "AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY events.tx, events.seq "
+    "LIMIT :limit"
 )
 
 
@@ -154,32 +241,49 @@ class Page:
     cursor: str
     more: bool
     reset: bool
+    wire: list[str] | None = None  # with as_json on PostgreSQL: the events' JSON, not `events`
+
+    def json(self) -> bytes:
+        """The PullResponse body."""
+        if self.wire is None:
+            return PullResponse(events=self.events, cursor=self.cursor, more=self.more,
+                                reset=self.reset).model_dump_json().encode()
+        head = PullResponse(events=[], cursor=self.cursor, more=self.more, reset=self.reset)
+        before, after = head.model_dump_json().split('"events":[]', 1)
+        return f'{before}"events":[{",".join(self.wire)}]{after}'.encode()
 
 
-def pull(store: Store, cursor_text: str | None, limit: int) -> Page:
+def pull(store: Store, cursor_text: str | None, limit: int, *, as_json: bool = False) -> Page:
     current = db.epoch(store)
     cursor = Cursor.decode(cursor_text) if cursor_text else Cursor(current, 0, 0)
     reset = cursor.epoch != current
     if reset:
         cursor = Cursor(current, 0, 0)
+    events: list[WireEvent] = []
+    wire: list[str] | None = None
     with store.session() as s:
         if store.is_sqlite:
             rows = list(s.scalars(select(EventRow).where(EventRow.seq > cursor.seq)
                                   .order_by(EventRow.seq).limit(limit)))
             events = [WireEvent.of(_event(r)) for r in rows]
             last = Cursor(current, 0, rows[-1].seq) if rows else cursor
+            count = len(rows)
         else:
-            found = s.execute(_PG_PULL, {"tx": str(cursor.tx), "seq": cursor.seq,
-                                         "limit": limit}).mappings().all()
-            events = [WireEvent(id=r["id"], card_id=r["card_id"], type=r["type"], hlc=r["hlc"],
-                                actor=r["actor"], payload=r["payload"],
-                                device_id=r["device_id"], device_seq=r["device_seq"])
-                      for r in found]
+            found = s.execute(_PG_PULL_JSON if as_json else _PG_PULL, {
+                "tx": str(cursor.tx), "seq": cursor.seq, "limit": limit}).mappings().all()
+            if as_json:
+                wire = [r["wire"] for r in found]
+            else:  # rows this server validated when it stored them: not validated again
+                events = [WireEvent.model_construct(
+                    id=r["id"], card_id=r["card_id"], type=r["type"], hlc=r["hlc"],
+                    actor=r["actor"], payload=r["payload"], device_id=r["device_id"],
+                    device_seq=r["device_seq"]) for r in found]
             last = Cursor(current, int(found[-1]["tx"]), found[-1]["seq"]) if found else cursor
-    return Page(events, last.encode(), len(events) == limit, reset and cursor_text is not None)
+            count = len(found)
+    return Page(events, last.encode(), count == limit, reset and cursor_text is not None, wire)
 
 
-def _event(row: EventRow) -> Event:
+def _event(row: Any) -> Event:
     return Event(id=row.id, card_id=row.card_id, type=row.type, hlc=row.hlc, actor=row.actor,
                  payload=row.payload, device_id=row.device_id, device_seq=row.device_seq)
 
