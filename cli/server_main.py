@@ -31,6 +31,10 @@ from forms.store.repo import Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+# Longer than a client's idle keep-alive (httpx: 5 s), so the client always closes an idle
+# connection first: with uvicorn's 5 s, a busy worker closed connections that already carried
+# the next request (dropped pushes in bench/load_test.py with --workers 2).
+KEEP_ALIVE_S = 30
 MAX_PASSWORD_BYTES = 1024
 
 
@@ -120,10 +124,12 @@ def _run(url: str, args: argparse.Namespace) -> int:
         from sync.server.db import open_server_store
 
         open_server_store(url).close()  # migrate once, before the workers start
+        _listen_with_nodelay()
         sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}")
                          + "\n")
         uvicorn.run("sync.server.asgi:from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, access_log=False, log_level="warning")
+                    workers=args.workers, access_log=False, log_level="warning",
+                    timeout_keep_alive=KEEP_ALIVE_S)
         return 0
     from sync.server.app import create_app
 
@@ -131,8 +137,33 @@ def _run(url: str, args: argparse.Namespace) -> int:
     sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}") + "\n")
     # No access log: it would record client addresses, which an anonymous report must not
     # leave behind (DESIGN.md §6).
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_S)
     return 0
+
+
+def _listen_with_nodelay() -> None:
+    """uvicorn binds the socket it shares with its workers with proto 0, so asyncio never
+    turns TCP_NODELAY on for their connections and each keep-alive request after the first
+    waits ~40 ms for a delayed ACK (uvicorn issue #3149; 4x the latency of one worker in
+    bench/load_test.py). Hand the workers the same socket marked as TCP."""
+    import socket
+
+    from uvicorn.config import Config
+
+    bind = Config.bind_socket
+    if getattr(bind, "marks_tcp", False):
+        return
+
+    def bind_tcp(config: Config) -> socket.socket:
+        sock = bind(config)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, sock.detach())
+            sock.set_inheritable(True)
+        return sock
+
+    bind_tcp.marks_tcp = True  # type: ignore[attr-defined]
+    Config.bind_socket = bind_tcp  # type: ignore[method-assign]
 
 
 def _password() -> str:
