@@ -19,6 +19,7 @@ from sync import protocol as p
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_TIMEOUT = 30.0
+_PUSH_HEAD = b'{"protocol":%d,"events":[' % p.PROTOCOL_VERSION
 CONNECT_TIMEOUT = 5.0
 
 
@@ -58,6 +59,12 @@ class SyncClient:
     def push(self, events: Sequence[Event]) -> p.PushResponse:
         body = p.PushRequest(events=[p.WireEvent.of(e) for e in events])
         return self._call("POST", "/sync/push", p.PushResponse, body=body)
+
+    def push_wire(self, events: Sequence[bytes]) -> p.PushResponse:
+        """A push whose events are already JSON objects (`sync.engine.wire_json`): the body is
+        joined from them, not encoded again. The server validates it with PushRequest."""
+        return self._call("POST", "/sync/push", p.PushResponse,
+                          content=_PUSH_HEAD + b",".join(events) + b"]}")
 
     def pull(self, cursor: str | None, limit: int = p.PULL_DEFAULT) -> p.PullResponse:
         params: dict[str, Any] = {"limit": limit}
@@ -128,8 +135,10 @@ class SyncClient:
     # ---- plumbing ----------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, model: type[M], *, body: BaseModel | None = None,
-              params: dict[str, Any] | None = None, signed: bool = True) -> M:
-        content = body.model_dump_json().encode() if body is not None else None
+              params: dict[str, Any] | None = None, signed: bool = True,
+              content: bytes | None = None) -> M:
+        if body is not None:
+            content = body.model_dump_json().encode()
         response = self._send(method, path, content=content, params=params, signed=signed,
                               content_type="application/json" if content is not None else None)
         if response.status_code != 200:

@@ -23,8 +23,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 
+from forms import events as ev
 from forms import photos
 from forms.config import CONFIG_FILES, build_config
 from forms.errors import SafeCardError
@@ -46,6 +49,11 @@ MISSING_BLOBS_KEY = "sync_blobs_missing"
 MAX_BACKOFF = 300.0
 FIRST_BACKOFF = 2.0
 IDLE_INTERVAL = 30.0
+# The event types whose payload can name a blob (sync/blobs.referenced): only these payloads
+# are parsed before a push, to upload their photos first.
+_NAMING_BLOBS = frozenset({ev.CARD_FILED, ev.ATTACHMENT_ADDED})
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_text = encode_basestring  # a JSON string literal (the C encoder's), as json.dumps makes
 
 
 def utcnow() -> datetime:
@@ -118,18 +126,19 @@ class SyncEngine:
 
     def push(self, report: SyncReport) -> None:
         while True:
-            batch = _limit_bytes(syncio.pending(self.store, self.batch_events))
+            wires: list[bytes] = []
+            batch = syncio.take(self.store, self.batch_events, partial(_fit, wires=wires))
             if not batch:
                 return
-            syncio.note_attempt(self.store, [e.id for e in batch])
+            ids = [o.id for o in batch]
             try:
-                self.upload_blobs(batch, report)
-                answer = self.client.push(batch)
+                self.upload_blobs([_event(o) for o in batch if o.type in _NAMING_BLOBS], report)
+                answer = self.client.push_wire(wires)
             except errors.SyncUnreachable as error:
                 if error.timeout:
                     self.batch_events = max(1, self.batch_events // 2)
                 raise
-            if not self._settle(batch, answer, report):
+            if not self._settle(ids, answer, report):
                 raise errors.not_a_server(self.client.server)
             self.batch_events = min(p.CLIENT_PUSH_EVENTS, self.batch_events * 2)
 
@@ -139,18 +148,19 @@ class SyncEngine:
         sent = anonymous.send_due(self.store, self.client, self.clock(), self.blobs)
         report.anonymous_sent += sent.sent
 
-    def _settle(self, batch: Sequence[Event], answer: p.PushResponse,
+    def _settle(self, ids: Sequence[str], answer: p.PushResponse,
                 report: SyncReport) -> bool:
-        sent = {e.id for e in batch}
+        """The answer in one transaction: confirmed events leave the outbox, refused ones are
+        set aside, and the reasons and the server's contiguous count are kept with them."""
+        sent = set(ids)
         done = [r.id for r in answer.results if r.id in sent and r.status != "rejected"]
         refused = {r.id: r.reason or "" for r in answer.results
                    if r.id in sent and r.status == "rejected"}
-        syncio.confirm(self.store, done)
-        syncio.set_aside(self.store, list(refused))
+        meta = {CONTIGUOUS_KEY: str(answer.device_seq_contiguous)}
         if refused:
             earlier = json.loads(self.store.get_meta(REJECTED_KEY) or "{}")
-            self.store.set_meta(REJECTED_KEY, json.dumps(earlier | refused))
-        self.store.set_meta(CONTIGUOUS_KEY, str(answer.device_seq_contiguous))
+            meta[REJECTED_KEY] = json.dumps(earlier | refused)
+        syncio.settle(self.store, done, list(refused), meta)
         report.accepted += sum(1 for r in answer.results if r.status == "accepted")
         report.known += sum(1 for r in answer.results if r.status == "known")
         report.rejected += len(refused)
@@ -297,6 +307,42 @@ def _read_blob(folder: Path, name: str) -> bytes | None:
     except OSError:
         return None
     return data if hashlib.sha256(data).hexdigest() == name else None
+
+
+def wire_json(o: syncio.Outgoing) -> bytes:
+    """The event as p.WireEvent's JSON, its stored payload text spliced in as it is."""
+    return (f'{{"id":{_text(o.id)},"card_id":{_text(o.card_id)},"type":{_text(o.type)},'
+            f'"hlc":{int(o.hlc)},"actor":{_maybe(o.actor)},"device_id":{_maybe(o.device_id)},'
+            f'"device_seq":{"null" if o.device_seq is None else int(o.device_seq)},'
+            f'"payload":{_utf8_json(o.payload_json)}}}').encode()
+
+
+def _utf8_json(text: str) -> str:
+    """The stored JSON text, with \\u escapes (json.dumps' default for non-ASCII) written
+    as UTF-8 instead: the server scans a body holding any \\u escape string by string."""
+    return _dumps(json.loads(text)) if "\\u" in text else text
+
+
+def _maybe(value: str | None) -> str:
+    return "null" if value is None else _text(value)
+
+
+def _fit(batch: list[syncio.Outgoing], wires: list[bytes]) -> int:
+    """How many of the batch fit the byte limit (at least one), like _limit_bytes but on the
+    bytes that will be sent; those bytes are kept in `wires`."""
+    size = 0
+    for o in batch:
+        wire = wire_json(o)
+        size += len(wire)
+        if wires and size > p.CLIENT_PUSH_BYTES:
+            break
+        wires.append(wire)
+    return len(wires)
+
+
+def _event(o: syncio.Outgoing) -> Event:
+    return Event(o.id, o.card_id, o.type, o.hlc, o.actor, json.loads(o.payload_json),
+                 o.device_id, o.device_seq)
 
 
 def _limit_bytes(batch: list[Event]) -> list[Event]:

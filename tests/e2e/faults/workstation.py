@@ -55,7 +55,15 @@ class Workstation:
             self.known += sum(1 for r in answer.results if r.status == "known")
             return answer
 
+        push_wire = sync_client.push_wire  # what SyncEngine.push calls
+
+        def counting_push_wire(events: Sequence[bytes]) -> PushResponse:
+            answer = push_wire(events)
+            self.known += sum(1 for r in answer.results if r.status == "known")
+            return answer
+
         sync_client.push = counting_push  # type: ignore[method-assign]
+        sync_client.push_wire = counting_push_wire  # type: ignore[method-assign]
         self.engine = SyncEngine(self.store, sync_client, blobs=self.home.blobs)
 
     def sync_once(self) -> SyncReport | None:
