@@ -103,10 +103,11 @@ class _Plan:
 
 
 class Store:
-    def __init__(self, url: str, config: Config, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, config: Config, *, migrate: bool = True,
+                 pre_ping: bool = True) -> None:
         self.url = url
         self.config = config
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pre_ping=pre_ping)
         if migrate:
             upgrade(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)

@@ -69,7 +69,8 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
     def principal(
         authorization: Annotated[str | None, Header()] = None,
     ) -> auth.Principal:
-        return auth.authenticate(store, authorization)
+        # The configuration is looked at in the same round trip as the token.
+        return auth.authenticate(store, authorization, on_config=live_config.seen)
 
     versioned = [Depends(protocol)]
     anonymous.install(app, store, now_ms, protocol)  # the drop box: no token, no address
@@ -93,7 +94,7 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
         _same_protocol(body)
         if who.role == "auditor":
             raise Forbidden("sync_read_only")
-        live_config.get()  # the projection's deadlines follow the loaded configuration
+        # The projection's deadlines follow the loaded configuration, which `who` read.
         outcome = storage.push(store, who, [e.to_event() for e in body.events], now_ms())
         return _json(p.PushResponse(results=outcome.results,
                                     device_seq_contiguous=outcome.device_seq_contiguous,

@@ -9,16 +9,21 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from forms.errors import BadInput, Forbidden, NotFound
 from forms.store import syncio
+from forms.store.models import MetaRow
 from forms.store.repo import Store
+from sync.server.db import CONFIG_KEY
 from sync.server.models import ROLES, DeviceRow, TokenRow, UserRow
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -132,17 +137,17 @@ def login(store: Store, name: str, password: str, device_id: str) -> tuple[str, 
         return token, user.role
 
 
-def authenticate(store: Store, authorization: str | None,
-                 now: datetime | None = None) -> Principal:
+def authenticate(store: Store, authorization: str | None, now: datetime | None = None,
+                 on_config: Callable[[str], object] | None = None) -> Principal:
     """The token's user and device, read afresh on every request, so a revocation, a disabled
-    user or an expiry takes effect at once."""
+    user or an expiry takes effect at once. The same round trip reads the saved
+    configuration's text, handed to `on_config` once the token is good."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("no_token")
     token = authorization.removeprefix("Bearer ").strip()
     if not token or len(token) > 200:
         raise Unauthorized("bad_token")
-    with store.engine.connect() as conn:  # one round trip: token, user and device together
-        row = conn.execute(_PRINCIPAL, {"token_hash": _token_hash(token)}).first()
+    row = _principal_row(store, _token_hash(token))
     if row is None or row.token_revoked:
         raise Unauthorized("bad_token")
     if _aware(row.created_at) + token_lifetime() <= (now or _now()):
@@ -151,18 +156,38 @@ def authenticate(store: Store, authorization: str | None,
         raise Unauthorized("user_disabled")
     if row.device_id is None or row.device_revoked:
         raise Unauthorized("device_revoked")
+    if on_config is not None:
+        on_config(row.config or "")
     return Principal(user=row.user, role=row.role, device_id=row.device_id)
 
 
 _PRINCIPAL = (
     select(TokenRow.revoked.label("token_revoked"), TokenRow.created_at,
            UserRow.name.label("user"), UserRow.role, UserRow.disabled,
-           DeviceRow.id.label("device_id"), DeviceRow.revoked.label("device_revoked"))
+           DeviceRow.id.label("device_id"), DeviceRow.revoked.label("device_revoked"),
+           select(MetaRow.value).where(MetaRow.key == CONFIG_KEY).scalar_subquery()
+           .label("config"))
     .select_from(TokenRow)
     .outerjoin(UserRow, UserRow.name == TokenRow.user)
     .outerjoin(DeviceRow, DeviceRow.id == TokenRow.device_id)
     .where(TokenRow.token_hash == bindparam("token_hash"))
 )
+
+
+def _principal_row(store: Store, token_hash: str) -> Any:
+    """One round trip: token, user, device and configuration together. A pooled connection
+    that died since its last use (the database restarted) is retried once on a new one:
+    a request's first statement, so nothing was written."""
+    for attempt in (1, 2):
+        try:
+            with store.engine.connect() as conn:
+                if not store.is_sqlite:  # a lone read: no BEGIN and ROLLBACK round trips
+                    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                return conn.execute(_PRINCIPAL, {"token_hash": token_hash}).first()
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _aware(at: datetime) -> datetime:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import InvalidatePoolError
 
 from forms.config import Config, build_config, load_raw
 from forms.ids import uuid7
@@ -16,6 +19,11 @@ from forms.store.repo import Store
 MIGRATIONS = Path(__file__).with_name("migrations")
 CONFIG_KEY = "server_config"
 EPOCH_KEY = "server_epoch"
+# A pooled connection idle this long is pinged before use. One in steady use is not: a ping
+# per checkout was two of a push's round trips. A connection that died anyway fails its
+# first statement; authentication retries that once (auth.authenticate), anything else
+# answers 503 and the client retries.
+IDLE_PING_S = 5.0
 
 
 def upgrade_server_tables(engine: Engine) -> None:
@@ -27,12 +35,35 @@ def upgrade_server_tables(engine: Engine) -> None:
 
 def open_server_store(database_url: str) -> Store:
     """Migrate both schemas and open the store with the configuration the admin loaded."""
-    store = Store(database_url, build_config(load_raw()))
+    # The pool does not ping at every checkout (two of a push's round trips), only after idling.
+    store = Store(database_url, build_config(load_raw()), pre_ping=False)
+    if not store.is_sqlite:
+        ping_after_idle(store.engine)
     upgrade_server_tables(store.engine)
     store.config = current_config(store)
     if store.get_meta(EPOCH_KEY) is None:
         new_epoch(store)
     return store
+
+
+def ping_after_idle(engine: Engine, idle_s: float = IDLE_PING_S) -> None:
+    """Ping a pooled connection before use only after `idle_s` of idleness (the engine is
+    made without the ping at every checkout)."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_from(_dbapi: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi)
+            dbapi.rollback()  # the ping's implicit BEGIN: leave no transaction open
+        except Exception as exc:  # the driver's own error type: the connection is gone
+            raise InvalidatePoolError(str(exc)) from exc  # the pool reconnects, once
 
 
 def current_config(store: Store) -> Config:
@@ -42,15 +73,19 @@ def current_config(store: Store) -> Config:
 
 class LiveConfig:
     """The configuration as saved now. `load-config` runs in another process than the server,
-    so each request looks again (one small read); it is rebuilt only when the text changed,
-    and the store's projection (deadlines) follows it."""
+    so each request looks again (authentication reads the text in the token's round trip,
+    see `seen`); it is rebuilt only when the text changed, and the store's projection
+    (deadlines) follows it."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._text: str | None = None
 
     def get(self) -> Config:
-        saved = self.store.get_meta(CONFIG_KEY) or ""
+        return self.seen(self.store.get_meta(CONFIG_KEY) or "")
+
+    def seen(self, saved: str) -> Config:
+        """The configuration for the saved text just read ("" when none was loaded)."""
         if saved != self._text:
             self.store.config = build_config(json.loads(saved)) if saved else build_config(
                 load_raw())

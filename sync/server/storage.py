@@ -11,7 +11,6 @@ transaction on PostgreSQL, plain `seq` on SQLite.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +36,29 @@ from sync.server.permissions import bad_card, refusal
 MAX_CLOCK_AHEAD_MS = 10 * 60 * 1000  # an HLC further ahead of the server's clock is refused
 
 
-# One round trip; the ids come sorted, so two pushes take shared cards in the same order.
+# One round trip: the device's row first, then the cards, sorted, so two pushes take shared
+# locks in the same order. Holding the device's row from the start lets the closing UPDATE
+# see every event an earlier push of the same device committed.
+_PG_LOCK = text(
+    "SELECT (SELECT contiguous_seq FROM server_devices WHERE id = :device FOR UPDATE) AS device, "
+    "(SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) "
+    "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS t(c, n) ORDER BY n) AS l) AS cards"
+)
+
+# The cards alone (the anonymous drop box, which has no device).
 _PG_LOCK_CARDS = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) "
     "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS t(c, n) ORDER BY n"
+)
+
+# The device's contiguous sequence in one statement: the run of rows above it, in order,
+# for as long as each is the next number (what a loop over them would count).
+_PG_ADVANCE_DEVICE = text(
+    "UPDATE server_devices AS d SET contiguous_seq = d.contiguous_seq + ("
+    "SELECT coalesce(min(r.rn) FILTER (WHERE r.device_seq - r.rn <> d.contiguous_seq), "
+    "count(*) + 1) - 1 FROM (SELECT device_seq, row_number() OVER (ORDER BY device_seq) AS rn "
+    "FROM events WHERE device_id = :device AND device_seq > d.contiguous_seq) AS r) "
+    "WHERE d.id = :device RETURNING d.contiguous_seq"
 )
 
 
@@ -54,10 +72,9 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
          max_ahead_ms: int = MAX_CLOCK_AHEAD_MS) -> PushOutcome:
     card_ids = sorted({e.card_id for e in events})
     with syncio.writing(store) as s:
-        if not store.is_sqlite and card_ids:
-            s.execute(_PG_LOCK_CARDS, {"ids": card_ids})
-        stored = _stored_hashes(s, [e.id for e in events])
-        logs = _logs(s, card_ids)
+        if not store.is_sqlite:
+            s.execute(_PG_LOCK, {"device": who.device_id, "ids": card_ids})
+        stored, logs = _known(s, [e.id for e in events], card_ids)
         have = blobs.present(s, referenced_by(events))
         cards = _Cards(logs)
         results: list[EventResult] = []
@@ -88,7 +105,7 @@ def push(store: Store, who: Principal, events: list[Event], now_ms: int,
             fresh.append(event)
         if fresh:
             _store(store, s, fresh, accepted, cards)
-        contiguous = _advance_device(s, who.device_id)
+        contiguous = _advance_device(s, who.device_id, store.is_sqlite)
     return PushOutcome(results, contiguous)
 
 
@@ -149,31 +166,38 @@ def _clock(event: Event, now_ms: int, max_ahead_ms: int) -> str | None:
     return "clock_ahead" if ms > now_ms + max_ahead_ms else None
 
 
+def _known(s: Session, ids: list[str], card_ids: list[str],
+           ) -> tuple[dict[str, str], dict[str, list[Event]]]:
+    """The hashes of the batch's ids already stored, and the logs of the batch's cards.
+    PostgreSQL reads both in one query, the values as array parameters (`= ANY`): an IN
+    list of a hundred parameters costs more to plan than to run."""
+    conn = s.connection()
+    query = select(*_EVENT_COLUMNS, _EVENTS.c.payload_hash)
+    if conn.dialect.name == "postgresql":
+        rows: list[Any] = list(conn.execute(query.where(
+            (_EVENTS.c.id == any_(cast(ids, ARRAY(String))))
+            | (_EVENTS.c.card_id == any_(cast(card_ids, ARRAY(String)))))))
+        wanted_ids, wanted_cards = set(ids), set(card_ids)
+        by_id = [r for r in rows if r.id in wanted_ids]
+        by_card = [r for r in rows if r.card_id in wanted_cards]
+    else:
+        by_id = [r for chunk in _chunks(ids, 500)
+                 for r in conn.execute(query.where(_EVENTS.c.id.in_(chunk)))]
+        by_card = [r for chunk in _chunks(card_ids, 500)
+                   for r in conn.execute(query.where(_EVENTS.c.card_id.in_(chunk)))]
+    stored = {r.id: r.payload_hash or event_hash(_event(r)) for r in by_id}
+    logs: dict[str, list[Event]] = defaultdict(list)
+    for r in by_card:
+        logs[r.card_id].append(_event(r))
+    return stored, logs
+
+
 def _stored_hashes(s: Session, ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for row in _matching(s, _EVENTS.c.id, ids, _EVENTS.c.payload_hash):
-        found[row.id] = row.payload_hash or event_hash(_event(row))
-    return found
+    return _known(s, ids, [])[0]
 
 
 def _logs(s: Session, card_ids: list[str]) -> dict[str, list[Event]]:
-    logs: dict[str, list[Event]] = defaultdict(list)
-    for row in _matching(s, _EVENTS.c.card_id, card_ids):
-        logs[row.card_id].append(_event(row))
-    return logs
-
-
-def _matching(s: Session, column: Any, values: list[str], *extra: Any) -> Iterator[Any]:
-    """The events whose `column` is one of `values`. PostgreSQL gets them as one array
-    parameter (`= ANY`): an IN list of a hundred parameters costs more to plan than to run."""
-    conn = s.connection()
-    query = select(*_EVENT_COLUMNS, *extra)
-    if conn.dialect.name == "postgresql":
-        if values:
-            yield from conn.execute(query.where(column == any_(cast(values, ARRAY(String)))))
-        return
-    for chunk in _chunks(values, 500):
-        yield from conn.execute(query.where(column.in_(chunk)))
+    return _known(s, [], card_ids)[1]
 
 
 def _card(log: list[Event], card_id: str) -> Card | None:
@@ -183,11 +207,13 @@ def _card(log: list[Event], card_id: str) -> Card | None:
     return card if card.filed_at is not None else None
 
 
-def _advance_device(s: Session, device_id: str) -> int:
+def _advance_device(s: Session, device_id: str, is_sqlite: bool) -> int:
     conn = s.connection()
+    if not is_sqlite:  # the row is locked since the push began (_PG_LOCK)
+        return conn.execute(_PG_ADVANCE_DEVICE, {"device": device_id}).scalar() or 0
     devices = DeviceRow.__table__
     n = conn.execute(select(devices.c.contiguous_seq).where(devices.c.id == device_id)
-                     .with_for_update()).scalar()
+                     ).scalar()
     if n is None:
         return 0
     start = n

@@ -5,10 +5,12 @@ instead of sorting everything past the cursor."""
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import create_engine, event, insert, select, text
 
 from forms import events as ev
 from forms import hlc
@@ -18,7 +20,7 @@ from forms.ids import uuid7
 from forms.store.models import ActionRow, CardRow, EventRow
 from forms.store.repo import Store
 from sync.protocol import PullResponse
-from sync.server import auth, storage
+from sync.server import auth, db, storage
 from sync.server.auth import Principal
 
 from .conftest import PASSWORD
@@ -131,3 +133,84 @@ def test_a_postgres_pull_walks_the_index_in_order(server_store: Store, rows: int
     plain, wire = (storage.pull(store, None, 1000, as_json=j) for j in (False, True))
     assert PullResponse.model_validate_json(wire.json()) == PullResponse.model_validate_json(
         plain.json())
+
+
+def _counted(store: Store, work: Any) -> list[str]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_a_push_and_its_sign_in_cost_a_fixed_few_statements(server_store: Store) -> None:
+    """Sign-in reads the token, user, device and configuration in one statement; a push of
+    a hundred new events on PostgreSQL is lock, read, insert, projection (upsert, actions)
+    and the device's sequence (round 2 of issue 8: it was 3 + 11)."""
+    store = server_store
+    token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
+    seen: list[Principal] = []
+    signed_in = _counted(store, lambda: seen.append(auth.authenticate(
+        store, f"Bearer {token}", on_config=lambda _text: None)))
+    assert [s for s in signed_in if s != "BEGIN"] == signed_in[-1:] and seen == [WHO]
+    if store.is_sqlite:
+        return
+    events = _cards(50, HybridClock(), 1)
+    pushed = _counted(store, lambda: storage.push(store, WHO, events, _now(events) + 1000))
+    assert len(pushed) <= 6, pushed
+
+
+def test_sign_in_hands_over_the_saved_configuration(server_store: Store) -> None:
+    store = server_store
+    token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
+    texts: list[str] = []
+    auth.authenticate(store, f"Bearer {token}", on_config=texts.append)
+    store.set_meta(db.CONFIG_KEY, '{"changed": true}')
+    auth.authenticate(store, f"Bearer {token}", on_config=texts.append)
+    assert texts == [texts[0], '{"changed": true}'] and texts[0] != texts[1]
+
+
+def test_a_connection_in_steady_use_is_not_pinged(server_store: Store,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    store = server_store
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
+    pings: list[object] = []
+    real_ping = store.engine.dialect.do_ping
+    monkeypatch.setattr(store.engine.dialect, "do_ping",
+                        lambda dbapi: pings.append(dbapi) or real_ping(dbapi))
+    for _ in range(5):
+        auth.authenticate(store, f"Bearer {token}")
+    assert pings == []
+    later = time.monotonic() + db.IDLE_PING_S + 1
+    monkeypatch.setattr(db, "time", SimpleNamespace(monotonic=lambda: later))
+    auth.authenticate(store, f"Bearer {token}")
+    assert len(pings) == 1  # idle for a while: looked at before use
+
+
+def test_sign_in_survives_a_pooled_connection_that_died(server_store: Store) -> None:
+    """What pool_pre_ping used to cover: the database dropped the pooled connections
+    (a restart); the next request still signs in, on a new connection."""
+    store = server_store
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL's connections")
+    token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
+    held = [store.engine.connect() for _ in range(store.engine.pool.checkedin() or 1)]
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in held]
+    for c in held:
+        c.close()
+    killer = create_engine(store.url)
+    try:
+        with killer.connect() as k:
+            for pid in pids:
+                k.execute(text("SELECT pg_terminate_backend(:p, 5000)"), {"p": pid})
+    finally:
+        killer.dispose()
+    assert auth.authenticate(store, f"Bearer {token}") == WHO
