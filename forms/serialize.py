@@ -58,8 +58,8 @@ def card_to_dict(card: Card) -> dict[str, Any]:
 
 
 def card_to_json(card: Card) -> str:
-    """`json.dumps(card_to_dict(card))`, the same text, made by the C encoder in one pass
-    (the store writes one per card it projects: 100k of them on an import)."""
+    """The store's JSON text of `card_to_dict(card)` (UTF-8, as `db.json_text` writes it), made
+    by the C encoder in one pass (the store writes one per card it projects: 100k on an import)."""
     return _ENCODE(card)
 
 
@@ -72,7 +72,7 @@ def _encode_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-_ENCODE = json.JSONEncoder(default=_encode_default).encode
+_ENCODE = json.JSONEncoder(default=_encode_default, ensure_ascii=False).encode
 
 
 def card_from_dict(data: dict[str, Any]) -> Card:

@@ -3,6 +3,7 @@ sent as it is, and each batch costs a fixed number of transactions, not one per 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -45,8 +46,13 @@ def test_non_ascii_goes_as_utf8_not_as_escapes(workstation: Callable[[str], Work
     ws.store.append(stamp([("comment_added", {"text": "Светоотражающая разметка"})], "c1",
                           "ivanov", "dev-1"), device_id="dev-1")
     [row] = syncio.outgoing(ws.store, 10)
-    assert "\\u" in row.payload_json  # as the store keeps it (json.dumps' default)
+    assert "Светоотражающая" in row.payload_json  # the store keeps UTF-8 (db.json_text)
     wire = wire_json(row)
+    assert b"\\u" not in wire and "Светоотражающая".encode() in wire
+    # A row an earlier release stored with escapes goes out as UTF-8 all the same.
+    escaped = row._replace(payload_json=json.dumps({"text": "Светоотражающая разметка"}))
+    assert "\\u" in escaped.payload_json
+    wire = wire_json(escaped)
     assert b"\\u" not in wire and "Светоотражающая".encode() in wire
 
 

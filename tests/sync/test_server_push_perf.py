@@ -25,6 +25,7 @@ from sync.server.auth import Principal
 
 from .conftest import PASSWORD
 
+only_postgres = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 WHO = Principal(user="ivanov", role="staff", device_id="dev-ivanov")
 FIELDS = {"title": "Зеркало", "proposal": "Повесить зеркала на перекрёстках",
           "expected_effect": "Меньше столкновений", "site": "sever", "department": "warehouse"}
@@ -115,11 +116,10 @@ def test_the_pushed_projection_is_what_a_rebuild_gives(server_store: Store) -> N
     assert _projection(store) == before
 
 
+@only_postgres
 @pytest.mark.parametrize("rows", [3000])
 def test_a_postgres_pull_walks_the_index_in_order(server_store: Store, rows: int) -> None:
     store = server_store
-    if store.is_sqlite:
-        pytest.skip("the (tx, seq) rule is PostgreSQL's")
     with store.engine.begin() as conn:
         conn.execute(insert(EventRow), [
             dict(id=uuid7(), card_id=uuid7(), type=ev.COMMENT_ADDED, hlc=i, actor="x",
@@ -176,11 +176,10 @@ def test_sign_in_hands_over_the_saved_configuration(server_store: Store) -> None
     assert texts == [texts[0], '{"changed": true}'] and texts[0] != texts[1]
 
 
+@only_postgres
 def test_a_connection_in_steady_use_is_not_pinged(server_store: Store,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     store = server_store
-    if store.is_sqlite:
-        pytest.skip("PostgreSQL's pool")
     token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
     pings: list[object] = []
     real_ping = store.engine.dialect.do_ping
@@ -195,12 +194,11 @@ def test_a_connection_in_steady_use_is_not_pinged(server_store: Store,
     assert len(pings) == 1  # idle for a while: looked at before use
 
 
+@only_postgres
 def test_sign_in_survives_a_pooled_connection_that_died(server_store: Store) -> None:
     """What pool_pre_ping used to cover: the database dropped the pooled connections
     (a restart); the next request still signs in, on a new connection."""
     store = server_store
-    if store.is_sqlite:
-        pytest.skip("PostgreSQL's connections")
     token, _role = auth.login(store, WHO.user, PASSWORD, WHO.device_id)
     held = [store.engine.connect() for _ in range(store.engine.pool.checkedin() or 1)]
     pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar() for c in held]
