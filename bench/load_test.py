@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from _process import serving
 from _result import report
 from sqlalchemy.engine import make_url
 
@@ -124,30 +125,9 @@ def server(url: str, port: int, workers: int, log: Path) -> Iterator[subprocess.
     assert exe, "install the package first: pip install -e '.[test]'"
     args = [exe, "--database-url", url, "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers)]
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"safecard-server exited: {log.read_text()[-2000:]}")
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("safecard-server did not start")
-            time.sleep(0.1)
+    with serving(args, f"http://127.0.0.1:{port}/api/v1/health", log, cwd=ROOT,
+                 ready=lambda r: r.status_code == 200) as proc:
         yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def family(root: int) -> dict[int, float]:

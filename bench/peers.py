@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from _process import serving
 from _result import report
 
 from forms import events as ev
@@ -133,30 +134,8 @@ def run(args: list[str], **kw: Any) -> None:
 def process(args: list[str], health: str, cwd: Path,
             ready: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200,
             ) -> Iterator[None]:
-    log = open(cwd / "peer.log", "wb")  # noqa: SIM115 - closed below, after the process
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"{args[0]} exited:\n{(cwd / 'peer.log').read_text()[-2000:]}")
-            try:
-                if ready(httpx.get(health, timeout=2)):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{args[0]} did not start")
-            time.sleep(0.2)
+    with serving(args, health, cwd / "peer.log", cwd=cwd, ready=ready, timeout=60):
         yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 # ---- Kinto ------------------------------------------------------------------------------------

@@ -40,8 +40,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
+from _process import serving
 from _result import report
 from sqlalchemy.engine import make_url
 from sync_bare_app import post_batches
@@ -99,24 +99,11 @@ def database(force_sqlite: bool, folder: Path) -> Iterator[str]:
 
 
 @contextmanager
-def process(args: list[str], health: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"{args[0]} exited: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
-            try:
-                httpx.get(health, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{args[0]} did not start") from None
-                time.sleep(0.05)
+def process(args: list[str], health: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    # py-spy writes its profile when interrupted, not when terminated.
+    stop = signal.SIGINT if args[0].endswith("py-spy") else signal.SIGTERM
+    with serving(args, health, log, cwd=ROOT, timeout=30, stop=stop) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGINT if args[0].endswith("py-spy") else signal.SIGTERM)
-        proc.communicate(timeout=60)
 
 
 def cards(n_cards: int, user: str | None, device: str | None, clock: HybridClock,
@@ -236,8 +223,9 @@ def main() -> int:
             serve = [str(BIN / "py-spy"), "record", "-r", "200", "-f", "raw", "-o",
                      os.environ["BENCH_PROFILE"], "--", *serve]
         bare_port, bare = uvicorn_bare()
-        with process(serve, f"http://127.0.0.1:{port}/api/v1/health") as safecard, \
-                process(bare, f"http://127.0.0.1:{bare_port}/"):
+        with process(serve, f"http://127.0.0.1:{port}/api/v1/health",
+                     folder / "server.log") as safecard, \
+                process(bare, f"http://127.0.0.1:{bare_port}/", folder / "bare.log"):
             server_url = f"http://127.0.0.1:{port}"
             writer = workstation(folder, "writer", config)
             for i in range(0, len(mine), 2000):
