@@ -209,7 +209,7 @@ class Store:
                 queue.setdefault(event.id, part)
                 fresh_by_id.setdefault(event.id, event)
         conn = s.connection()
-        for chunk in _chunks(list(fresh_by_id), 500):
+        for chunk in batches(list(fresh_by_id)):
             for known in conn.execute(select(_EVENTS.c.id).where(_EVENTS.c.id.in_(chunk))):
                 del fresh_by_id[known.id]
         fresh = list(fresh_by_id.values())
@@ -221,7 +221,7 @@ class Store:
                 for e in fresh]
         self._many(conn, _INSERT_EVENTS, rows)
         queued = [e.id for e in fresh if queue[e.id].outbox is not None]
-        for chunk in _chunks(queued, 500):
+        for chunk in batches(queued):
             # The outbox keeps the log's order. (Read back rather than RETURNING, which
             # SQLite's driver would run one row at a time to keep the order.)
             seqs = conn.execute(select(_EVENTS.c.id, _EVENTS.c.seq)
@@ -247,7 +247,7 @@ class Store:
         for event in fresh:
             plan.by_card[event.card_id].append(event)
         conn = s.connection()
-        for chunk in _chunks(list(plan.by_card), 500):
+        for chunk in batches(list(plan.by_card)):
             stored = {row.id: row for row in conn.execute(
                 select(_CARDS.c.id, _CARDS.c.last_hlc, _CARDS.c.data)
                 .where(_CARDS.c.id.in_(chunk)))}
@@ -267,7 +267,7 @@ class Store:
 
     def _fold_from_log(self, s: Session, card_ids: list[str]) -> Iterator[tuple[Card, int]]:
         conn = s.connection()
-        for chunk in _chunks(card_ids, 500):
+        for chunk in batches(card_ids):
             by_card: dict[str, list[Event]] = defaultdict(list)
             for row in conn.execute(select(_EVENTS).where(_EVENTS.c.card_id.in_(chunk))):
                 by_card[row.card_id].append(_event(row))
@@ -281,7 +281,7 @@ class Store:
         conn = s.connection()
         shown = (self._projection_row(card, last) for card, last in cards
                  if card.filed_at is not None)
-        for chunk in _batches(shown, 500):
+        for chunk in batches(shown):
             ids = [row["id"] for row, _card in chunk]
             # An upsert keeps the row's rowid, which keys its search-index entry.
             self._many(conn, self._upsert_card, [row for row, _card in chunk])
@@ -532,17 +532,14 @@ def _pragma(dbapi_connection: Any, setting: str) -> None:
     cursor.close()
 
 
-def _event(row: EventRow) -> Event:
+def _event(row: Any) -> Event:  # an ORM row or a Core row of `events`
     return Event(id=row.id, card_id=row.card_id, type=row.type, hlc=row.hlc, actor=row.actor,
                  payload=row.payload, device_id=row.device_id, device_seq=row.device_seq)
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def batches(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    """`items` in lists of `size`: an IN list or executemany kept within SQLite's and
+    PostgreSQL's comfortable parameter counts."""
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from forms.events import Event
 from forms.store.models import EventRow, MetaRow, OutboxRow
-from forms.store.repo import Part, Store, _event
+from forms.store.repo import Part, Store, _event, batches
 
 SYNC = "sync"
 ANONYMOUS = "anonymous"
@@ -97,7 +97,7 @@ def take(store: Store, limit: int, fit: Callable[[list[Outgoing]], int],
         rows = [Outgoing(*row) for row in
                 conn.execute(_OUTGOING, {"channel": channel, "limit": limit})]
         rows = rows[: fit(rows)] if rows else rows
-        for chunk in _chunks([o.id for o in rows]):
+        for chunk in batches([o.id for o in rows]):
             conn.execute(_ATTEMPT, {"ids": chunk})
         return rows
 
@@ -107,19 +107,14 @@ def settle(store: Store, done: Sequence[str], refused: Sequence[str],
     """A push answer in ONE transaction: confirmed events leave the outbox, refused ones are
     set aside, and the meta keys that describe the answer are written with them."""
     with _writing_core(store) as conn:
-        for chunk in _chunks(done):
+        for chunk in batches(done):
             conn.execute(_CONFIRM, {"ids": chunk})
-        for chunk in _chunks(refused):
+        for chunk in batches(refused):
             conn.execute(_SET_ASIDE, {"ids": chunk})
         for key, value in meta.items():
             row = {"meta_key": key, "meta_value": value}
             if not conn.execute(_META_SET, row).rowcount:
                 conn.execute(_META_ADD, row)
-
-
-def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(ids), size):
-        yield list(ids[i : i + size])
 
 
 def count(store: Store, channel: str = SYNC) -> int:

@@ -144,13 +144,13 @@ def store_card(store: Store, events: list[Event], photos: dict[str, str], now_ms
     with syncio.writing(store) as s:
         if not store.is_sqlite:
             s.execute(storage._PG_LOCK_CARDS, {"ids": [card_id]})
-        known = storage._stored_hashes(s, [e.id for e in events])
+        known, logs = storage._known(s, [e.id for e in events], [card_id])
         hashes = {e.id: event_hash(e) for e in events}
         if known:
             if known == hashes:
                 return  # the same drop again: its answer was lost
             raise Conflict("sync_id_conflict")
-        if storage._logs(s, [card_id])[card_id]:
+        if logs[card_id]:
             raise Conflict("sync_card_exists")
         if not blobs.present(s, names).issuperset(names):
             raise BadInput("sync_missing_blob")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from forms import photos
 from forms.errors import BadInput
 from forms.store import syncio
-from forms.store.repo import Store
+from forms.store.repo import Store, batches
 from sync import blobs as b
 from sync.server.models import BlobRow
 
@@ -70,7 +70,6 @@ def present(s: Session, names: Iterable[str]) -> set[str]:
     """Which of these blobs are stored (malformed names never are)."""
     wanted = sorted({n for n in names if b.is_name(n)})
     found: set[str] = set()
-    for i in range(0, len(wanted), 500):
-        found.update(s.scalars(select(BlobRow.sha256)
-                               .where(BlobRow.sha256.in_(wanted[i : i + 500]))))
+    for chunk in batches(wanted):
+        found.update(s.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(chunk))))
     return found

@@ -24,7 +24,7 @@ from forms.events import Event
 from forms.fold import apply, fold
 from forms.store import syncio
 from forms.store.models import EventRow
-from forms.store.repo import Store
+from forms.store.repo import Store, _event, batches
 from sync.blobs import referenced, referenced_by
 from sync.protocol import EventResult, PullResponse, WireEvent, event_hash
 from sync.server import blobs, db
@@ -181,19 +181,15 @@ def _known(s: Session, ids: list[str], card_ids: list[str],
         by_id = [r for r in rows if r.id in wanted_ids]
         by_card = [r for r in rows if r.card_id in wanted_cards]
     else:
-        by_id = [r for chunk in _chunks(ids, 500)
+        by_id = [r for chunk in batches(ids)
                  for r in conn.execute(query.where(_EVENTS.c.id.in_(chunk)))]
-        by_card = [r for chunk in _chunks(card_ids, 500)
+        by_card = [r for chunk in batches(card_ids)
                    for r in conn.execute(query.where(_EVENTS.c.card_id.in_(chunk)))]
     stored = {r.id: r.payload_hash or event_hash(_event(r)) for r in by_id}
     logs: dict[str, list[Event]] = defaultdict(list)
     for r in by_card:
         logs[r.card_id].append(_event(r))
     return stored, logs
-
-
-def _stored_hashes(s: Session, ids: list[str]) -> dict[str, str]:
-    return _known(s, ids, [])[0]
 
 
 def _logs(s: Session, card_ids: list[str]) -> dict[str, list[Event]]:
@@ -307,12 +303,3 @@ def pull(store: Store, cursor_text: str | None, limit: int, *, as_json: bool = F
             last = Cursor(current, int(found[-1]["tx"]), found[-1]["seq"]) if found else cursor
             count = len(found)
     return Page(events, last.encode(), count == limit, reset and cursor_text is not None, wire)
-
-
-def _event(row: Any) -> Event:
-    return Event(id=row.id, card_id=row.card_id, type=row.type, hlc=row.hlc, actor=row.actor,
-                 payload=row.payload, device_id=row.device_id, device_seq=row.device_seq)
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
