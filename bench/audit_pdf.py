@@ -286,6 +286,22 @@ def _peak_rss_kb() -> int:
                     if line.startswith("VmHWM:")))
 
 
+def bench_store(folder: Path, config: Config, cards: int, seed: int) -> Store:
+    """The store in `folder`, filled with `cards` demo cards unless a kept one is there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = Store(f"sqlite:///{folder}/bench.db", config)
+    if store.count_cards() == 0:
+        # Filing speed is not what this measures: skip the per-commit fsync while filling.
+        event.listen(store.engine, "connect",
+                     lambda conn, _rec: conn.execute("PRAGMA synchronous=OFF"))
+        store.engine.dispose()
+        started = time.perf_counter()
+        fill(store, config, cards, seed)
+        print(f"filled {store.count_cards()} cards, {store.count_events()} events "
+              f"in {time.perf_counter() - started:.1f} s")
+    return store
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=1000)
@@ -297,18 +313,8 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="safecard-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
     config = load_config()
-    store = Store(f"sqlite:///{folder}/bench.db", config)
-    if store.count_cards() == 0:
-        # Filing speed is not what this measures: skip the per-commit fsync while filling.
-        event.listen(store.engine, "connect",
-                     lambda conn, _rec: conn.execute("PRAGMA synchronous=OFF"))
-        store.engine.dispose()
-        started = time.perf_counter()
-        fill(store, config, args.cards, args.seed)
-        print(f"filled {store.count_cards()} cards, {store.count_events()} events "
-              f"in {time.perf_counter() - started:.1f} s")
+    store = bench_store(folder, config, args.cards, args.seed)
 
     tz = site_timezone(config)
     filed = [c.filed_at for c in store.list_cards(newest_first=False) if c.filed_at]

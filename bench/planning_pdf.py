@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event
-
 sys.path.insert(0, str(Path(__file__).parent))
 from _result import report
-from audit_pdf import best_of, fill  # a sibling script (bench/ is not a package)
+from audit_pdf import bench_store, best_of  # a sibling script (bench/ is not a package)
 
 from forms.config import load_config
-from forms.store.repo import Store
 from reports import export, planning
 from reports.formatting import Formatter
 from reports.scope import parse_period, site_timezone
@@ -42,16 +38,8 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="safecard-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
     config = load_config()
-    store = Store(f"sqlite:///{folder}/bench.db", config)
-    if store.count_cards() == 0:
-        event.listen(store.engine, "connect",
-                     lambda conn, _rec: conn.execute("PRAGMA synchronous=OFF"))
-        store.engine.dispose()
-        started = time.perf_counter()
-        fill(store, config, args.cards, args.seed)
-        print(f"filled {store.count_cards()} cards in {time.perf_counter() - started:.1f} s")
+    store = bench_store(folder, config, args.cards, args.seed)
 
     tz = site_timezone(config)
     fmt = Formatter.create(config, "ru", tz)
