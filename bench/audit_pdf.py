@@ -39,13 +39,12 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate
 from sqlalchemy import event
 
 from forms.card import Card
-from forms.cardjson import history_summary
 from forms.config import Config, load_config
+from forms.display import Display
 from forms.service import CardService
 from forms.store.repo import Store
 from reports import fonts, metrics
 from reports.audit import write_audit
-from reports.formatting import Formatter
 from reports.scope import Period, Scope, cards_in_scope, site_timezone
 
 START = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
@@ -185,41 +184,41 @@ def naive_pdf(store: Store, config: Config, scope: Scope, out: Path, *,
     for style in styles.byName.values():
         style.fontName = fonts.SANS_BOLD if style.name.startswith(("Heading", "Title")) \
             else fonts.SANS
-    fmt = Formatter.create(config, "ru", scope.period.tz)
+    fmt = Display.create(config, "ru")
     story = []
     for card in cards_in_scope(store, scope):
         story.append(Paragraph(escape(card.title), styles["Heading3"]))
-        lines = _same_fields(card, fmt, judged_at) if judged_at else _thin(card, config)
+        lines = _same_fields(card, fmt, judged_at) if judged_at else _thin(card, fmt)
         story += [Paragraph(escape(line), styles["BodyText"]) for line in lines]
     doc = SimpleDocTemplate(str(out), invariant=1, initialFontName=fonts.SANS)
     doc.build(story)
     return int(doc.page)
 
 
-def _thin(card: Card, config: Config) -> list[str]:
+def _thin(card: Card, fmt: Display) -> list[str]:
     f = card.fields
     lines = [f.get("description") or f.get("account") or f.get("proposal") or ""]
-    lines += [f"{h.at:%Y-%m-%d %H:%M} {config.user_name(h.actor) or '—'}: "
-              f"{history_summary(h, config, 'ru')}" for h in card.history]
+    lines += [f"{h.at:%Y-%m-%d %H:%M} {fmt.person(h.actor)}: {fmt.history(h)}"
+              for h in card.history]
     return lines
 
 
-def _same_fields(card: Card, fmt: Formatter, judged_at: datetime) -> list[str]:
+def _same_fields(card: Card, fmt: Display, judged_at: datetime) -> list[str]:
     """What reports.card_section prints of a card, as "label: value" lines."""
     t = fmt.t
     f = card.fields
     lines = [" · ".join((fmt.kind(card.kind), f"№ {fmt.card_number(card.id)}",
-                         fmt.state(card.state)))]
-    reporter = t("report.anonymous") if card.anonymous else fmt.user(card.reporter)
+                         fmt.state(card.state, card.kind)))]
+    reporter = fmt.actor(None) if card.anonymous else fmt.person(card.reporter)
     lines += [f"{t(k)}: {v}" for k, v in (
         ("report.card.id", card.id),
-        ("report.card.site", fmt.option("sites", f.get("site"))),
-        ("report.card.department", fmt.option("departments", f.get("department"))),
+        ("report.card.site", fmt.label("sites", f.get("site"))),
+        ("report.card.department", fmt.label("departments", f.get("department"))),
         ("report.card.filed_at", fmt.moment(card.filed_at)),
         ("report.card.reporter", reporter),
-        ("report.card.supervisor", fmt.user(card.supervisor)),
+        ("report.card.supervisor", fmt.person(card.supervisor)),
         ("report.card.closed_at", fmt.moment(card.closed_at)))]
-    lines += [f"{t('report.deadline.' + s.deadline.kind)}: {fmt.moment(s.deadline.due)}"
+    lines += [f"{fmt.label('deadlines', s.deadline.kind)}: {fmt.moment(s.deadline.due)}"
               for s in metrics.deadline_statuses(card, fmt.config, judged_at)
               if s.overdue or s.late]
     kind = fmt.config.kind(card.kind)
@@ -230,15 +229,15 @@ def _same_fields(card: Card, fmt: Formatter, judged_at: datetime) -> list[str]:
                    ("report.risk.residual", card.risk_residual)):
         if r:
             lines.append(f"{t(key)}: {r.degree} · {r.scale} · {r.frequency} · "
-                         f"{t('report.compliance.' + r.compliance)} · {r.score} · "
+                         f"{fmt.label('compliance', r.compliance)} · {r.score} · "
                          f"{fmt.band(r.band)} {r.note}")
     lines += [v for v in (card.resolution, card.reject_reason) if v]
-    lines += [f"{n}. {a.title} {a.note} · {fmt.option('action_types', a.type)} · "
-              f"{fmt.user(a.owner)} · {fmt.day(a.due)} · "
-              f"{fmt.option('action_status', a.status)} · {fmt.day(a.done_at)}"
+    lines += [f"{n}. {a.title} {a.note} · {fmt.label('action_types', a.type)} · "
+              f"{fmt.person(a.owner)} · {fmt.day(a.due)} · "
+              f"{fmt.label('action_status', a.status)} · {fmt.day(a.done_at)}"
               for n, a in enumerate(card.actions.values(), start=1)]
     lines += [f"{fmt.moment(h.at)} {fmt.actor(h.actor)}: "
-              f"{history_summary(h, fmt.config, fmt.lang)}" for h in card.history]
+              f"{fmt.history(h)}" for h in card.history]
     return lines
 
 

@@ -22,8 +22,8 @@ from _result import report
 from audit_pdf import bench_store, best_of  # a sibling script (bench/ is not a package)
 
 from forms.config import load_config
+from forms.display import Display
 from reports import export, planning
-from reports.formatting import Formatter
 from reports.scope import parse_period, site_timezone
 
 GENERATED_AT = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ def main() -> None:
     store = bench_store(folder, config, args.cards, args.seed)
 
     tz = site_timezone(config)
-    fmt = Formatter.create(config, "ru", tz)
+    fmt = Display.create(config, "ru")
     for name in ("2026-10", "2026-W43"):
         period = parse_period(name, tz)
         collect_s, data = best_of(args.repeat, lambda period=period: planning.collect(

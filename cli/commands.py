@@ -6,7 +6,6 @@ import argparse
 import itertools
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from cli.context import (
     parse_int,
 )
 from forms.cardjson import card_json
+from forms.display import utc_now
 from forms.errors import BadInput, SafeCardError
 from forms.i18n import error_text, tr
 from forms.service import CardService, Filed
@@ -35,7 +35,7 @@ def cmd_demo(ctx: Context) -> int:
     if ctx.args.cards < 1 or ctx.args.cards > 200_000:
         raise BadInput("bad_card_count", value=ctx.args.cards)
     result = generate(ctx.store, ctx.config, cards=ctx.args.cards, seed=ctx.args.seed,
-                      now=datetime.now(UTC), blobs=ctx.home.blobs)
+                      now=utc_now(), blobs=ctx.home.blobs)
     print(tr("cli.demo_done", count=result.cards, path=ctx.home.store_path))
     return 0
 
@@ -119,18 +119,18 @@ def cmd_list(ctx: Context) -> int:
     a = ctx.args
     now = ctx.now()
     if a.kind and a.kind not in ctx.config.kinds:
-        raise BadInput("unknown_kind", value=a.kind, allowed=", ".join(ctx.config.kinds))
+        raise BadInput("unknown_kind", value=a.kind, allowed=list(ctx.config.kinds), list="kinds")
     from forms.card import STATES
 
     if a.state and a.state not in STATES:
-        raise BadInput("unknown_state", value=a.state, allowed=", ".join(STATES))
+        raise BadInput("unknown_state", value=a.state, allowed=list(STATES), list="states")
     query = CardQuery(kind=a.kind, state=a.state, site=a.site, search=a.search,
                       overdue_at=now if a.overdue else None)
     cards = ctx.store.list_cards(query, limit=a.limit)
     if a.json:
         emit_json([card_json(c, ctx.config, now, blobs=ctx.home.blobs) for c in cards])
     else:
-        render.card_table(cards, ctx.config, now)
+        render.card_table(cards, ctx.display, now)
     return 0
 
 
@@ -140,7 +140,7 @@ def cmd_show(ctx: Context) -> int:
     if ctx.args.json:
         emit_json(card_json(card, ctx.config, now, history=True, blobs=ctx.home.blobs))
     else:
-        render.card_detail(card, ctx.config, now)
+        render.card_detail(card, ctx.display, now)
     return 0
 
 
@@ -206,7 +206,7 @@ def cmd_rebuild(ctx: Context) -> int:
 
 def _done(ctx: Context, card_id: str) -> int:
     card = ctx.store.card(card_id)
-    print(tr("cli.state_now", id=card.id, state=render.label("states", card.state)))
+    print(tr("cli.state_now", id=card.id, state=ctx.display.state(card.state, card.kind)))
     return 0
 
 

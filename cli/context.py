@@ -7,9 +7,9 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from forms.config import Config
+from forms.display import Display, utc_now
 from forms.errors import BadInput
 from forms.home import Home, open_home
 from forms.service import CardService
@@ -31,13 +31,18 @@ class Context:
             self._store = self.home.open_store(self.config)
         return self._store
 
+    @property
+    def display(self) -> Display:
+        """How values read at this terminal: the site's clock, labels with the codes to type."""
+        return Display.create(self.config, commands=True)
+
     def service(self) -> CardService:
         return CardService(self.store, self.config, user=self.home.user(self.args.user),
                            device_id=self.home.device_id(self.store), blobs=self.home.blobs)
 
     def now(self) -> datetime:
         text = getattr(self.args, "now", None)
-        return parse_moment(text, self.config) if text else datetime.now(UTC)
+        return parse_moment(text, self.config) if text else utc_now()
 
     def close(self) -> None:
         if self._store is not None:
@@ -50,7 +55,7 @@ def parse_moment(text: str, config: Config) -> datetime:
     except ValueError:
         raise BadInput("bad_datetime", value=text) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(config.sla["calendar"]["timezone"]))
+        moment = moment.replace(tzinfo=config.zone)
     return moment.astimezone(UTC)
 
 
@@ -79,14 +84,30 @@ def decode_json(raw: bytes, where: str = "") -> Any:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadInput("malformed_json", where=where, line=exc.lineno, column=exc.colno,
-                       detail=exc.msg) from None
+                       problem=json_problem(exc.msg)) from None
     except RecursionError:
         raise BadInput("malformed_json", where=where, line=1, column=1,
-                       detail="nesting too deep") from None
+                       problem="too_deep") from None
     except ValueError as exc:  # a number past Python's digit limit, NaN or Infinity
         raise BadInput("malformed_json", where=where, line=1, column=1,
-                       detail="number too long" if "digits" in str(exc) else str(exc)[:80],
+                       problem="number_too_long" if "digits" in str(exc) else "not_a_number",
                        ) from None
+
+
+# The json module says what is wrong in English; people read it by its label
+# (option.json_problems.* in the catalogue).
+_JSON_PROBLEMS = (("Expecting value", "expecting_value"),
+                  ("Expecting property name", "expecting_property"),
+                  ("Expecting ',' delimiter", "expecting_comma"),
+                  ("Expecting ':' delimiter", "expecting_colon"),
+                  ("Unterminated string", "unterminated_string"),
+                  ("Invalid control character", "control_character"),
+                  ("Invalid \\", "bad_escape"),
+                  ("Extra data", "extra_data"))
+
+
+def json_problem(message: str) -> str:
+    return next((code for start, code in _JSON_PROBLEMS if message.startswith(start)), "other")
 
 
 def _no_constant(name: str) -> Any:

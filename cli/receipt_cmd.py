@@ -15,7 +15,7 @@ from typing import Any
 
 from cli.context import Context
 from forms.errors import BadInput
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 
 
 def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -41,12 +41,13 @@ def cmd_receipt_status(ctx: Context) -> int:
     if ctx.args.json:
         print(json.dumps(status.model_dump(exclude={"protocol"}), ensure_ascii=False, indent=2))
         return 0
-    print(tr("sync.receipt_state", kind=option_label("kinds", status.kind)
-             if status.kind else "", state=option_label("states", status.state)))
+    fmt = ctx.display
+    print(tr("sync.receipt_state", kind=fmt.kind(status.kind) if status.kind else "",
+             state=fmt.state(status.state, status.kind)))
     for comment in status.comments:
         key = ("sync.receipt_question" if comment.question else
                "sync.receipt_you" if comment.from_reporter else "sync.receipt_comment")
-        print(tr(key, at=comment.at[:16].replace("T", " "), text=comment.text))
+        print(tr(key, at=fmt.moment(comment.at), text=comment.text))
     if status.resolution:
         print(tr("sync.receipt_resolution", text=status.resolution))
     if status.reject_reason:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cli.context import Context, parse_date
+from forms.display import utc_now
 from forms.errors import BadInput
 from forms.i18n import tr
 
@@ -72,7 +72,7 @@ def cmd_report(ctx: Context) -> int:
     out = _output(a.output)
     _writing(out, lambda: write_audit(
         ctx.store, ctx.config, date_from=date_from, date_to=date_to, site=a.site,
-        department=a.department, out=out, generated_at=datetime.now(UTC), now=ctx.now(),
+        department=a.department, out=out, generated_at=utc_now(), now=ctx.now(),
         blobs=ctx.home.blobs))
     print(tr("cli.report_done", path=out))
     return 0
@@ -80,7 +80,6 @@ def cmd_report(ctx: Context) -> int:
 
 def _planning(ctx: Context) -> int:
     from reports import export, planning
-    from reports.formatting import Formatter
     from reports.scope import parse_period, site_timezone
 
     a = ctx.args
@@ -88,14 +87,14 @@ def _planning(ctx: Context) -> int:
     period = parse_period(a.period, tz)  # bad input before anything is written
     out = _output(a.output)
     fmt_name = a.out_format or {".csv": "csv", ".xlsx": "xlsx"}.get(out.suffix.lower(), "pdf")
-    generated_at = datetime.now(UTC)
+    generated_at = utc_now()
     now = ctx.now()
     if fmt_name == "pdf":
         _writing(out, lambda: planning.write_planning(
             ctx.store, ctx.config, period=a.period, site=a.site, out=out,
             generated_at=generated_at, now=now))
     else:
-        fmt = Formatter.create(ctx.config, None, tz)
+        fmt = ctx.display
         data = planning.collect(ctx.store, ctx.config, period=period, site=a.site, now=now)
         tables = planning.tables(data, fmt)
         writer = export.write_csv if fmt_name == "csv" else export.write_xlsx

@@ -262,10 +262,10 @@ def cmd_verify_audit(store: Store, _args: argparse.Namespace) -> int:
 
     verdict = audit.verify(store)
     if verdict.intact:
-        print(tr("sync.audit_intact", n=verdict.entries))
+        print(tr("sync.audit_intact", count=verdict.entries))
         return 0
     sys.stderr.write("safecard-server: " + tr("sync.audit_broken", seq=verdict.broken_at,
-                                              why=verdict.why, n=verdict.entries) + "\n")
+                                              why=verdict.why, count=verdict.entries) + "\n")
     return 4
 
 

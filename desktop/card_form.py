@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.dialogs import ReceiptDialog, show_receipt
 from desktop.drafts import DraftStore
 from desktop.field_editors import (
@@ -42,7 +43,7 @@ from desktop.field_editors import (
 from desktop.ops import Ops
 from forms.config import Config
 from forms.errors import SafeCardError, ValidationFailed
-from forms.i18n import error_text, has, option_label, tr
+from forms.i18n import has, tr
 from forms.service import CardService, Filed
 
 HINT_STYLE = "color: palette(placeholder-text);"
@@ -63,6 +64,7 @@ class CardForm(QWidget):
         super().__init__(parent)
         self.service = service
         self.config: Config = service.config
+        self.fmt = formatting.display(self.config)
         self.ops = ops
         self.drafts = drafts
         self.editors: dict[str, FieldEditor] = {}
@@ -79,7 +81,7 @@ class CardForm(QWidget):
         self.heading.setObjectName("pageHeading")
         self.kind_picker = QComboBox()
         for name in self.config.kinds:
-            self.kind_picker.addItem(option_label("kinds", name, config=self.config), name)
+            self.kind_picker.addItem(self.fmt.kind(name), name)
         kind_row = QHBoxLayout()
         kind_row.addWidget(QLabel(tr("ui.form.kind")))
         kind_row.addWidget(self.kind_picker)
@@ -349,12 +351,12 @@ class CardForm(QWidget):
         if isinstance(exc, ValidationFailed):
             self.show_errors(exc)
         elif isinstance(exc, SafeCardError):
-            self._general(error_text(exc))
+            self._general(self.fmt.error(exc))
         else:
             self.failed.emit(exc)
 
     def show_errors(self, failed: ValidationFailed) -> None:
-        stray = place_field_errors(self.errors, failed)
+        stray = place_field_errors(self.errors, failed, self.fmt)
         first = next((self.editors[e.field] for e in failed.errors if e.field in self.editors),
                      None)
         if first is not None:

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.export import write_table
 from desktop.models import (
     CARD_ID_ROLE,
@@ -49,7 +49,7 @@ from desktop.models import (
 )
 from forms.card import STATES
 from forms.config import Config
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 from forms.store.repo import CardQuery
 
 SEARCH_DELAY_MS = 250
@@ -122,6 +122,7 @@ class FilterBar(QWidget):
     def __init__(self, config: Config, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.config = config
+        self.fmt = formatting.display(config)
         self.combos: dict[str, QComboBox] = {}
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +131,7 @@ class FilterBar(QWidget):
             combo.setObjectName(f"filter_{name}")
             combo.addItem(tr(f"ui.filter.{name}"), None)
             for code in self._codes(list_name):
-                combo.addItem(option_label(list_name, code, config=config), code)
+                combo.addItem(self.fmt.label(list_name, code), code)
             # Narrow enough that every filter fits beside the sidebar at 1280 px; the open
             # list is as wide as its longest entry.
             combo.setSizeAdjustPolicy(
@@ -149,11 +150,11 @@ class FilterBar(QWidget):
         self.overdue.toggled.connect(lambda _b: self.changed.emit())
         extras.addWidget(self.overdue)
         self.period = QCheckBox(tr("ui.filter.period"))
-        self.date_from = QDateEdit(QDate.currentDate().addMonths(-1))
-        self.date_to = QDateEdit(QDate.currentDate())
+        today = self.fmt.today()
+        self.date_from = formatting.date_edit(
+            self.fmt, formatting.to_qdate(today).addMonths(-1).toPython())
+        self.date_to = formatting.date_edit(self.fmt, today)
         for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd.MM.yyyy")
             edit.setEnabled(False)
             edit.dateChanged.connect(lambda _d: self.period.isChecked() and self.changed.emit())
         self.period.toggled.connect(self._period_toggled)
@@ -185,12 +186,12 @@ class FilterBar(QWidget):
                                   for name, combo in self.combos.items()
                                   if combo.currentData() is not None}
         if self.overdue.isChecked():
-            values["overdue_at"] = now or datetime.now(UTC)
-        if self.period.isChecked():
-            start = datetime.combine(self.date_from.date().toPython(), time()).astimezone()
-            end = datetime.combine(self.date_to.date().toPython(), time()).astimezone()
-            values["filed_from"] = start
-            values["filed_to"] = end + timedelta(days=1)
+            values["overdue_at"] = now or self.fmt.now()
+        if self.period.isChecked():  # whole days on the site's calendar
+            values["filed_from"] = formatting.site_start(
+                self.fmt, formatting.picked_day(self.date_from))
+            values["filed_to"] = formatting.site_start(
+                self.fmt, formatting.picked_day(self.date_to) + timedelta(days=1))
         return replace(query, **values)
 
 
@@ -368,6 +369,9 @@ class CardListPage(QWidget):
     def _update_status(self) -> None:
         if self.model.loading:
             self.status.setText(tr("ui.list.loading"))
-        else:
-            self.status.setText(tr("ui.list.count", shown=self.model.rowCount(),
-                                   total=self.model.total))
+            return
+        fmt = self.filters.fmt
+        text = tr("ui.list.count", shown=fmt.number(self.model.rowCount()),
+                  total=fmt.number(self.model.total))
+        hint = fmt.zone_hint()
+        self.status.setText(f"{text} · {tr('value.zone_hint', zone=hint)}" if hint else text)

@@ -36,10 +36,10 @@ from desktop.operations import DIALOG_OPERATIONS, OperationDialog
 from desktop.ops import Ops
 from forms import risk, workflow
 from forms.card import Action, Card, Rating
-from forms.cardjson import history_summary
 from forms.config import Config
+from forms.display import inline
 from forms.errors import SafeCardError, ValidationFailed
-from forms.i18n import error_text, field_label, option_label, tr
+from forms.i18n import tr
 from forms.service import CardService, Changes
 
 THUMBNAIL = 96
@@ -99,6 +99,7 @@ class CardView(QWidget):
         self.service = service
         self.store = service.store
         self.config: Config = service.config
+        self.fmt = formatting.display(self.config)
         self.ops = ops
         self.blobs = blobs
         self.card: Card | None = None
@@ -161,17 +162,22 @@ class CardView(QWidget):
             item = self.badges.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        self.badges.addWidget(QLabel(formatting.option(self.config, "kinds", card.kind)))
-        self.badges.addWidget(chip(formatting.option(self.config, "states", card.state),
-                                   "#455a64"))
+        self.badges.addWidget(QLabel(self.fmt.kind(card.kind)))
+        self.badges.addWidget(chip(self.fmt.state(card.state, card.kind), "#455a64"))
         if card.risk_band:
-            self.badges.addWidget(chip(formatting.option(self.config, "bands", card.risk_band),
+            self.badges.addWidget(chip(self.fmt.band(card.risk_band),
                                        risk.band_color(card.risk_band, self.config)))
-        number = QLabel(tr("ui.card.number", number=card.id[-8:]))
+        number = QLabel(tr("ui.card.number", number=self.fmt.card_number(card.id)))
         number.setToolTip(card.id)
         number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.badges.addWidget(number)
         self.badges.addStretch(1)
+        hint = self.fmt.zone_hint()
+        if hint:  # this workstation's clock shows another time than the site's
+            zone = QLabel(tr("value.zone_hint", zone=hint))
+            zone.setObjectName("zoneHint")
+            zone.setStyleSheet("color: palette(placeholder-text);")
+            self.badges.addWidget(zone)
         self._operation_buttons(card)
         self.details.setWidget(self._details(card))
         self.history.setWidget(self._timeline(card))
@@ -230,7 +236,7 @@ class CardView(QWidget):
             elif isinstance(exc, ValidationFailed):
                 dialog.failed(exc)
             elif isinstance(exc, SafeCardError):
-                dialog.refused(error_text(exc))
+                dialog.refused(self.fmt.error(exc))
             else:
                 show_error(self, exc)
 
@@ -265,22 +271,19 @@ class CardView(QWidget):
 
         about = QGroupBox(tr("ui.card.about"))
         form = QFormLayout(about)
-        form.addRow(tr("ui.card.filed_at"), _wrapping(formatting.local_time(card.filed_at)))
-        reporter = tr("ui.anonymous") if card.anonymous else formatting.person(
-            self.config, card.reporter)
+        form.addRow(tr("ui.card.filed_at"), _wrapping(self.fmt.moment(card.filed_at)))
+        reporter = self.fmt.actor(None) if card.anonymous else self.fmt.person(card.reporter)
         form.addRow(tr("ui.card.reporter"), _wrapping(reporter))
-        form.addRow(tr("ui.card.supervisor"),
-                    _wrapping(self.config.user_name(card.supervisor) or "—"))
+        form.addRow(tr("ui.card.supervisor"), _wrapping(self.fmt.person(card.supervisor)))
         kind = self.config.kind(card.kind)
         for spec in kind.fields if kind else ():
             if spec.name == "title":
                 continue
             value = card.fields.get(spec.name)
             if spec.type == "photos" and value:
-                form.addRow(field_label(spec.name), self._photos(value))
+                form.addRow(self.fmt.field(spec.name), self._photos(value))
             else:
-                form.addRow(field_label(spec.name),
-                            _wrapping(formatting.field_value(spec, value, self.config) or "—"))
+                form.addRow(self.fmt.field(spec.name), _wrapping(self.fmt.value(spec, value)))
         column.addWidget(about)
 
         if kind is not None and kind.risk:
@@ -300,8 +303,7 @@ class CardView(QWidget):
         if card.risk_residual is not None:
             form.addRow(tr("ui.card.risk_residual"), self._rating(card.risk_residual))
         if card.effective is not None:
-            form.addRow(tr("ui.card.effective"),
-                        QLabel(tr("ui.yes") if card.effective else tr("ui.no")))
+            form.addRow(tr("ui.card.effective"), QLabel(self.fmt.yes_no(card.effective)))
         if card.risk_acceptance:
             form.addRow(tr("ui.op.verify.acceptance"), _wrapping(card.risk_acceptance))
         return box
@@ -311,10 +313,10 @@ class CardView(QWidget):
         column = QVBoxLayout(box)
         for conflict in card.conflicts:
             column.addWidget(_wrapping(tr(
-                "ui.card.conflict", at=formatting.local_time(conflict.at),
-                who=formatting.person(self.config, conflict.actor),
-                wanted=formatting.option(self.config, "states", conflict.wanted),
-                kept=formatting.option(self.config, "states", conflict.kept))))
+                "ui.card.conflict", at=self.fmt.moment(conflict.at),
+                who=self.fmt.actor(conflict.actor),
+                wanted=self.fmt.state(conflict.wanted, card.kind),
+                kept=self.fmt.state(conflict.kept, card.kind))))
         return box
 
     def _comments(self, card: Card) -> QGroupBox:
@@ -324,8 +326,8 @@ class CardView(QWidget):
             column.addWidget(_wrapping(tr("ui.card.no_comments")))
         for comment in card.comments:
             label = _wrapping(
-                f"<b>{html.escape(formatting.person(self.config, comment.actor))}</b>"
-                f" · {html.escape(formatting.local_time(comment.at))}"
+                f"<b>{html.escape(self.fmt.actor(comment.actor))}</b>"
+                f" · {html.escape(self.fmt.moment(comment.at))}"
                 + (f" · <i>{html.escape(tr('ui.card.question'))}</i>" if comment.question
                    else "")
                 + f"<br>{html.escape(comment.text)}")
@@ -337,14 +339,13 @@ class CardView(QWidget):
         widget = QWidget()
         row = QHBoxLayout(widget)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(chip(formatting.option(self.config, "bands", rating.band),
-                           risk.band_color(rating.band, self.config)),
+        row.addWidget(chip(self.fmt.band(rating.band), risk.band_color(rating.band, self.config)),
                       0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(_wrapping(tr(
-            "ui.card.rating", score=rating.score, severity=rating.severity,
+            "ui.card.rating", score=self.fmt.score(rating.score), severity=rating.severity,
             likelihood=rating.likelihood, degree=rating.degree, scale=rating.scale,
             frequency=rating.frequency,
-            compliance=tr(f"ui.card.compliance.{rating.compliance}"))), 1)
+            compliance=inline(self.fmt.label("compliance", rating.compliance)))), 1)
         return widget
 
     def _actions(self, card: Card) -> QGroupBox:
@@ -355,11 +356,12 @@ class CardView(QWidget):
         self.complete_buttons = {}
         for action in card.actions.values():
             row = QHBoxLayout()
-            row.addWidget(_wrapping(tr(
-                "ui.card.action", title=action.title,
-                owner=self.config.user_name(action.owner) or action.owner,
-                due=formatting.local_date(action.due),
-                status=option_label("action_status", action.status))), 1)
+            text = tr("ui.card.action", title=action.title,
+                      owner=self.fmt.person(action.owner), due=self.fmt.day(action.due),
+                      status=inline(self.fmt.label("action_status", action.status)))
+            if action.note:
+                text += "\n" + tr("value.action_note", note=action.note)
+            row.addWidget(_wrapping(text), 1)
             if self.can_complete(action):
                 button = QPushButton(tr("ui.card.complete_action"))
                 button.setObjectName(f"complete_{action.id}")
@@ -404,9 +406,9 @@ class CardView(QWidget):
         column.setSpacing(10)
         self.history_lines = []
         for entry in card.history:
-            when = formatting.local_time(entry.at)
-            who = formatting.person(self.config, entry.actor)
-            what = history_summary(entry, self.config)
+            when = self.fmt.moment(entry.at)
+            who = self.fmt.actor(entry.actor)
+            what = self.fmt.history(entry)
             self.history_lines.append(f"{when} {who}: {what}")
             label = _wrapping(
                 f"<span style='color: palette(placeholder-text)'>{html.escape(when)}</span>"

@@ -13,7 +13,8 @@ and the page says «Считаю сводку…» meanwhile.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.dashboard_data import (
     TOP_PROBLEMS,
     TREND_MONTHS,
@@ -42,8 +44,9 @@ from desktop.dashboard_data import (
 )
 from desktop.ops import Ops
 from forms.config import Config
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 from forms.store.repo import Store
+from reports.scope import parse_period
 
 __all__ = ["TOP_PROBLEMS", "TREND_MONTHS", "Dashboard", "DashboardPage", "compute", "load",
            "since"]
@@ -55,8 +58,9 @@ LIST_OF = {"kind": "kinds", "category": "hazard_categories", "site": "sites"}
 class BarChart(QWidget):
     """Horizontal bars with their labels and values."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, number: Callable[[float], str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.number = number  # how a value is written
         self.bars: list[tuple[str, float, str]] = []  # label, value, colour
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -97,7 +101,7 @@ class BarChart(QWidget):
             painter.setPen(self.palette().text().color())
             painter.drawText(QRectF(label_width + width + 4, y, value_width, row - 4),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             f"{value:g}")
+                             self.number(value))
         painter.end()
 
 
@@ -120,10 +124,11 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self.store = store
         self.config = config
+        self.fmt = formatting.display(config)
         self.ops = ops
         self.stale = True
         self.data: Dashboard | None = None
-        self.period_start = since(datetime.now(UTC))
+        self.period_start = since(self.fmt.now(), self.fmt.tz)
         self.job: Isolated | None = None
 
         heading = QLabel(tr("ui.nav.dashboard"))
@@ -138,7 +143,7 @@ class DashboardPage(QWidget):
         grid = QGridLayout()
         for i, key in enumerate(("kind", "category", "site", "trend", "sla_kinds")):
             box = QGroupBox(tr(f"ui.dash.by_{key}"))
-            chart = BarChart()
+            chart = BarChart(self.fmt.number)
             QVBoxLayout(box).addWidget(chart)
             grid.addWidget(box, i // 2, i % 2)
             self.charts[key] = chart
@@ -174,8 +179,8 @@ class DashboardPage(QWidget):
     def refresh(self, now: datetime | None = None) -> None:
         self.stale = False
         store, config = self.store, self.config
-        now = now or datetime.now(UTC)
-        self.period_start = since(now)
+        now = now or self.fmt.now()
+        self.period_start = since(now, self.fmt.tz)
         self.note.setText(tr("ui.dash.loading"))
         job = self.job = Isolated()
         self.ops.run_read(lambda: job.run(store, config, now), self._show, self._failed)
@@ -191,34 +196,32 @@ class DashboardPage(QWidget):
             self.ops.failed.emit(exc)
 
     def _label(self, dimension: str, code: str) -> str:
-        if not code:
-            return "—"
-        return option_label(LIST_OF[dimension], code, config=self.config) \
-            if dimension in LIST_OF else code
+        return self.fmt.label(LIST_OF[dimension], code) if dimension in LIST_OF else code
 
     def _show(self, data: Dashboard) -> None:
         self.data = data
-        self.note.setText(tr("ui.dash.period",
-                             since=self.period_start.astimezone().strftime("%d.%m.%Y")))
+        fmt = self.fmt
+        self.note.setText(tr("ui.dash.period", since=fmt.day(self.period_start)))
         f = data.figures
-        self.tiles["cards"].setText(str(f.cards))
+        self.tiles["cards"].setText(fmt.number(f.cards))
         overdue = data.open_overdue
         if overdue is None:
             overdue = len({i.card.id for i in f.overdue})
-        self.tiles["open_overdue"].setText(str(overdue))
+        self.tiles["open_overdue"].setText(fmt.number(overdue))
         resolve = f.sla.get("resolve")
-        percent = resolve.percent if resolve else None
-        self.tiles["sla"].setText("—" if percent is None else f"{percent:.0f} %")
+        self.tiles["sla"].setText(fmt.percent(resolve.percent if resolve else None))
         loyalty = f.loyalty.value
-        self.tiles["loyalty"].setText("—" if loyalty is None else f"{loyalty:+.2f}")
+        self.tiles["loyalty"].setText(fmt.number(loyalty, 2))  # as the PDFs write it
         for key, counts in (("kind", f.by_kind), ("category", f.by_category),
                             ("site", f.by_site)):
             self.charts[key].set_bars([(self._label(key, k), v, BAR_COLOR)
                                        for k, v in list(counts.items())[:8]])
+        months = [parse_period(m, fmt.tz) for m in data.months]
         self.charts["trend"].set_bars([
-            (f"{m[5:]}.{m[:4]}", sum(data.trend[m].values()), "#43a047") for m in data.months])
+            (fmt.period_short(p.first, p.last), sum(data.trend[m].values()), "#43a047")
+            for m, p in zip(data.months, months, strict=True)])
         self.charts["sla_kinds"].set_bars([
-            (option_label("deadlines", k), round(s.percent), "#fb8c00")
+            (fmt.label("deadlines", k), round(s.percent), "#fb8c00")
             for k, s in f.sla.items() if s.percent is not None])
         lines = [tr("ui.dash.recurring_line", count=r.count,
                     category=html.escape(self._problem_label(r)),
@@ -229,4 +232,4 @@ class DashboardPage(QWidget):
 
     def _problem_label(self, r: Problem) -> str:
         list_name = "complaint_causes" if r.kind == "complaint" else "hazard_categories"
-        return option_label(list_name, r.category, config=self.config)
+        return self.fmt.label(list_name, r.category)

@@ -15,7 +15,7 @@ import pickle
 import subprocess
 import sys
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from forms.card import Card
@@ -48,22 +48,23 @@ class Dashboard:
     open_overdue: int | None = None  # open cards overdue, of any filing date
 
 
-def since(now: datetime, months: int = TREND_MONTHS) -> datetime:
-    """The local midnight starting the first of the last `months` calendar months."""
-    local = now.astimezone()
+def since(now: datetime, tz: tzinfo, months: int = TREND_MONTHS) -> datetime:
+    """The site's midnight (`tz`) starting the first of the last `months` calendar months."""
+    local = now.astimezone(tz)
     index = local.year * 12 + local.month - 1 - (months - 1)
-    first = date(index // 12, index % 12 + 1, 1)
-    return datetime(first.year, first.month, 1, tzinfo=local.tzinfo).astimezone(UTC)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=tz).astimezone(UTC)
 
 
-def month_of(card: Card) -> str:
-    return card.filed_at.astimezone().strftime("%Y-%m") if card.filed_at else ""
+def month_of(card: Card, tz: tzinfo) -> str:
+    """The site's calendar month ("YYYY-MM") a card was filed in."""
+    return card.filed_at.astimezone(tz).strftime("%Y-%m") if card.filed_at else ""
 
 
 def compute(cards: list[Card], config: Config, now: datetime) -> Dashboard:
     """Everything the dashboard shows, from `reports.metrics` only."""
-    months = sorted({month_of(c) for c in cards if c.filed_at})[-TREND_MONTHS:]
-    trend = {m: metrics.count_by([c for c in cards if month_of(c) == m], "kind")
+    zone = config.zone
+    months = sorted({month_of(c, zone) for c in cards if c.filed_at})[-TREND_MONTHS:]
+    trend = {m: metrics.count_by([c for c in cards if month_of(c, zone) == m], "kind")
              for m in months}
     problems = [Problem(r.count, r.kind, r.category, r.site, r.location)
                 for r in metrics.recurring_problems(cards)[:TOP_PROBLEMS]]
@@ -72,7 +73,8 @@ def compute(cards: list[Card], config: Config, now: datetime) -> Dashboard:
 
 def load(store: Store, config: Config, now: datetime) -> Dashboard:
     """The dashboard's cards from the store, and its figures."""
-    data = compute(store.list_cards(CardQuery(filed_from=since(now))), config, now)
+    data = compute(store.list_cards(CardQuery(filed_from=since(now, config.zone))), config,
+                   now)
     overdue = metrics.overdue_items(
         store.list_cards(CardQuery(open_only=True, overdue_at=now)), config, now)
     return replace(data, open_overdue=len({i.card.id for i in overdue}))
@@ -91,7 +93,7 @@ class Isolated:
         self.cancelled = False
 
     def run(self, store: Store, config: Config, now: datetime) -> Dashboard:
-        if store.count_cards(CardQuery(filed_from=since(now))) <= ISOLATE_OVER:
+        if store.count_cards(CardQuery(filed_from=since(now, config.zone))) <= ISOLATE_OVER:
             return load(store, config, now)
         if self.cancelled:
             raise Cancelled

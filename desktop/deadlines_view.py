@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -36,7 +36,7 @@ from forms import deadlines, risk
 from forms.calendar import BusinessCalendar, parse_duration
 from forms.card import Card
 from forms.config import Config
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 from forms.store.queries import deadline_cards
 from forms.store.repo import Store
 
@@ -90,12 +90,12 @@ def deadline_items(cards: list[Card], config: Config, now: datetime) -> list[Dea
     return sorted(items, key=lambda i: (i.due, i.card_id))
 
 
-def bucket(item: DeadlineItem, now: datetime) -> str:
-    """overdue, today (by local date), week (the next 7 days), later."""
+def bucket(item: DeadlineItem, now: datetime, tz: tzinfo) -> str:
+    """overdue, today (by the site's calendar, `tz`), week (the next 7 days), later."""
     if item.overdue:
         return "overdue"
-    local_now = now.astimezone()
-    due = item.due.astimezone()
+    local_now = now.astimezone(tz)
+    due = item.due.astimezone(tz)
     if due.date() == local_now.date():
         return "today"
     if due - local_now <= timedelta(days=7):
@@ -122,12 +122,13 @@ class DeadlinesPage(QWidget):
         super().__init__(parent)
         self.store = store
         self.config = config
+        self.fmt = formatting.display(config)
         self.ops = ops
         self.user = user
         self.role = role
         self.items: list[DeadlineItem] = []
         self.total_cards = 0  # open cards with a deadline, shown or not
-        self.now = datetime.now(UTC)
+        self.now = self.fmt.now()
         self.stale = True
         self.loaded = False
 
@@ -138,6 +139,9 @@ class DeadlinesPage(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         header.addWidget(self.summary)
+        hint = self.fmt.zone_hint()
+        self.zone = QLabel(tr("value.zone_hint", zone=hint) if hint else "")
+        self.zone.setVisible(bool(hint))
         self.more = QLabel()
         self.more.hide()
 
@@ -163,6 +167,7 @@ class DeadlinesPage(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addWidget(self.zone)
         layout.addWidget(self.more)
         layout.addWidget(self.tabs, 1)
 
@@ -192,7 +197,7 @@ class DeadlinesPage(QWidget):
     def refresh(self, now: datetime | None = None) -> None:
         self.stale = False
         store, config = self.store, self.config
-        now = now or datetime.now(UTC)
+        now = now or self.fmt.now()
         user, own_only = self.user, self.role == "staff"
 
         def load() -> tuple[list[DeadlineItem], int, int]:
@@ -210,7 +215,7 @@ class DeadlinesPage(QWidget):
                 now: datetime) -> None:
         self.items, self.now, self.total_cards = items, now, total
         self.loaded = True
-        self.more.setText(tr("ui.deadlines.more", shown=shown, total=total))
+        self.more.setText(tr("ui.deadlines.more", count=shown, total=self.fmt.number(total)))
         self.more.setVisible(total > shown)
         self._fill_by_due()
         self._fill_by_owner()
@@ -218,7 +223,7 @@ class DeadlinesPage(QWidget):
             widget.clear()
             for item in items:
                 if quadrant(item, self.config, now) == key:
-                    entry = QListWidgetItem(f"{formatting.local_time(item.due)} · {item.title}")
+                    entry = QListWidgetItem(f"{self.fmt.moment(item.due)} · {item.title}")
                     entry.setData(Qt.ItemDataRole.UserRole, item.card_id)
                     entry.setToolTip(item.title)
                     if item.overdue:
@@ -226,20 +231,19 @@ class DeadlinesPage(QWidget):
                     widget.addItem(entry)
         counts = defaultdict(int)
         for item in items:
-            counts[bucket(item, now)] += 1
+            counts[bucket(item, now, self.fmt.tz)] += 1
         escalated = sum(1 for i in items if i.escalated_to)
         self.summary.setText(tr("ui.deadlines.summary", overdue=counts["overdue"],
                                 today=counts["today"], week=counts["week"],
                                 escalated=escalated))
 
     def _row(self, item: DeadlineItem) -> QTreeWidgetItem:
-        owner = formatting.short_person(self.config, item.owner) or "—"
+        owner = self.fmt.short_person(item.owner)
         if item.escalated_to:
-            owner += " → " + formatting.short_person(self.config, item.escalated_to)
+            owner += " → " + self.fmt.short_person(item.escalated_to)
         row = QTreeWidgetItem([
-            item.title, option_label("deadlines", item.deadline),
-            formatting.local_time(item.due), owner,
-            formatting.option(self.config, "bands", item.band)])
+            item.title, self.fmt.label("deadlines", item.deadline), self.fmt.moment(item.due),
+            owner, self.fmt.band(item.band) if item.band else ""])
         row.setData(0, Qt.ItemDataRole.UserRole, item.card_id)
         row.setToolTip(0, item.title)
         if item.overdue:
@@ -268,7 +272,7 @@ class DeadlinesPage(QWidget):
     def _fill_by_due(self) -> None:
         groups: dict[str, list[DeadlineItem]] = {b: [] for b in (*BUCKETS, "escalated")}
         for item in self.items:
-            groups[bucket(item, self.now)].append(item)
+            groups[bucket(item, self.now, self.fmt.tz)].append(item)
             if item.escalated_to:
                 groups["escalated"].append(item)
         order = ("overdue", "escalated", "today", "week", "later")
@@ -279,7 +283,7 @@ class DeadlinesPage(QWidget):
         groups: dict[str, list[DeadlineItem]] = defaultdict(list)
         for item in self.items:
             groups[item.escalated_to or item.owner or ""].append(item)
-        names = {k: formatting.person(self.config, k) if k else "—" for k in groups}
+        names = {k: self.fmt.person(k) for k in groups}
         ordered = dict(sorted(groups.items(), key=lambda kv: names[kv[0]]))
         self._fill(self.by_owner, ordered, names)
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from forms.display import Display
 from forms.errors import (
     BadInput,
     Conflict,
@@ -35,7 +36,7 @@ from forms.errors import (
     Unreachable,
     is_disk_full,
 )
-from forms.i18n import current_language, error_text, tr
+from forms.i18n import current_language, tr
 
 HELP_ROOT = Path(__file__).resolve().parents[1] / "resources" / "help"
 
@@ -69,7 +70,8 @@ def error_message(exc: BaseException) -> tuple[str, str]:
     """(what happened and what to do, technical details)."""
     details = "".join(traceback.format_exception(exc)).strip()
     if isinstance(exc, SafeCardError):
-        return error_text(exc), details
+        # The desktop's words: no command-line advice (Display.commands is off).
+        return Display.create(None).error(exc), details
     if is_disk_full(exc):
         return tr("error.disk_full"), details
     if isinstance(exc, OSError):

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateTimeEdit,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from forms.config import Config, FieldSpec
+from forms.display import Display
 from forms.errors import ValidationFailed
-from forms.i18n import field_error_text, field_label, option_label, tr
+from forms.i18n import tr
 
 SINGLE_COLUMN_MAX = 6
 
@@ -63,11 +64,12 @@ def field_cell(widget: QWidget, *below: QWidget, name: str = "") -> tuple[QWidge
     return cell, error
 
 
-def place_field_errors(labels: dict[str, QLabel], failed: ValidationFailed) -> list[str]:
+def place_field_errors(labels: dict[str, QLabel], failed: ValidationFailed,
+                       fmt: Display) -> list[str]:
     """Show each problem under its field; return the texts of those with no field shown."""
     stray = []
     for problem in failed.errors:
-        text = field_error_text(problem.field, problem.key, problem.params)
+        text = fmt.field_error(problem)
         label = labels.get(problem.field)
         if label is None:
             stray.append(text)
@@ -85,6 +87,7 @@ class FieldEditor(ABC):
     def __init__(self, spec: FieldSpec, config: Config, defaults: dict[str, Any]) -> None:
         self.spec = spec
         self.config = config
+        self.fmt = formatting.display(config)
         self.widget = self._build(defaults.get(spec.name, spec.default))
 
     @abstractmethod
@@ -102,12 +105,12 @@ class FieldEditor(ABC):
         """Call `callback` whenever the user changes the value (drafts, clearing errors)."""
 
     def label(self) -> str:
-        return field_label(self.spec.name) + (" *" if self.spec.required else "")
+        return self.fmt.field(self.spec.name) + (" *" if self.spec.required else "")
 
     def options(self) -> list[tuple[str, str]]:
         """(label, code) of the field's list."""
         codes = self.config.lists.get(self.spec.list or "", [])
-        return [(option_label(self.spec.list or "", c, config=self.config), c) for c in codes]
+        return [(self.fmt.label(self.spec.list or "", c), c) for c in codes]
 
 
 class TextEditor(FieldEditor):
@@ -148,7 +151,7 @@ class BoolEditor(FieldEditor):
     label_in_widget = True
 
     def _build(self, default: Any) -> QWidget:
-        self.box = QCheckBox(field_label(self.spec.name))
+        self.box = QCheckBox(self.fmt.field(self.spec.name))
         self.box.setChecked(bool(default))
         return self.box
 
@@ -250,16 +253,15 @@ class MultiChoiceEditor(FieldEditor):
 
 
 class DateTimeEditor(FieldEditor):
-    """When it happened, in local time; «не знаю» leaves the field empty."""
+    """When it happened, on the site's clock; «не помню» leaves the field empty."""
 
     def _build(self, default: Any) -> QWidget:
         widget = QWidget()
         row = QHBoxLayout(widget)
         row.setContentsMargins(0, 0, 0, 0)
-        self.edit = QDateTimeEdit(QDateTime.currentDateTime())
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat(tr("ui.format.qt_datetime"))
-        self.edit.setMaximumDateTime(QDateTime.currentDateTime().addSecs(3600))
+        self.edit = formatting.datetime_edit(self.fmt)
+        self.edit.setMaximumDateTime(
+            formatting.wall_clock(self.fmt, self.fmt.now() + timedelta(hours=1)))
         self.unknown = QCheckBox(tr("ui.form.unknown_time"))
         self.unknown.toggled.connect(lambda on: self.edit.setEnabled(not on))
         row.addWidget(self.edit)
@@ -270,14 +272,12 @@ class DateTimeEditor(FieldEditor):
     def value(self) -> Any:
         if self.unknown.isChecked():
             return None
-        local: datetime = self.edit.dateTime().toPython()  # naive, the workstation's time
-        return local.astimezone().isoformat(timespec="minutes")
+        return formatting.picked_moment(self.fmt, self.edit).isoformat(timespec="minutes")
 
     def set_value(self, value: Any) -> None:
         self.unknown.setChecked(not value)
         if value:
-            moment = datetime.fromisoformat(str(value)).astimezone().replace(tzinfo=None)
-            self.edit.setDateTime(QDateTime(moment))
+            formatting.set_site_moment(self.fmt, self.edit, datetime.fromisoformat(str(value)))
 
     def on_change(self, callback: Callable[[], None]) -> None:
         self.edit.dateTimeChanged.connect(lambda _d: callback())

@@ -31,12 +31,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.formatting import local_time
+from desktop import formatting
 from desktop.ops import Ops
 from forms.card import OPEN_STATES
+from forms.display import Display
 from forms.errors import BadInput, Unreachable
 from forms.home import Home
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 
 if TYPE_CHECKING:
     import httpx
@@ -72,6 +73,7 @@ class FollowPage(QWidget):
         super().__init__(parent)
         self.setObjectName("followPage")
         self.home = home
+        self.fmt = formatting.display(home.config())
         self.worker = worker
         self.transport = transport  # tests: the server app in-process
         self.status: Any = None  # sync.protocol.AnonymousStatus last shown
@@ -248,19 +250,19 @@ class FollowPage(QWidget):
 
     def show_status(self, status: Any) -> None:
         self.status = status
-        kind = option_label("kinds", status.kind) if status.kind else ""
-        state = option_label("states", status.state)
+        kind = self.fmt.kind(status.kind) if status.kind else ""
+        state = self.fmt.state(status.state, status.kind)
         self.summary.setText(tr("ui.follow.summary", kind=kind, state=state) if kind
                              else state)
         outcome = []
         if status.filed_at:
-            outcome.append(tr("ui.follow.filed_at", at=local_time(status.filed_at)))
+            outcome.append(tr("ui.follow.filed_at", at=self.fmt.moment(status.filed_at)))
         if status.resolution:
             outcome.append(tr("ui.follow.resolution", text=html.escape(status.resolution)))
         if status.reject_reason:
             outcome.append(tr("ui.follow.rejected", text=html.escape(status.reject_reason)))
         self.outcome.setText("<br>".join(outcome))
-        self.thread.setHtml(thread_html(status.comments))
+        self.thread.setHtml(thread_html(status.comments, self.fmt))
         self.answer_box.setVisible(status.state in OPEN_STATES)
         if status.state not in OPEN_STATES:
             self.answer.clear()
@@ -293,7 +295,7 @@ class FollowPage(QWidget):
         super().hideEvent(event)
 
 
-def thread_html(comments: list[Any]) -> str:
+def thread_html(comments: list[Any], fmt: Display) -> str:
     """The questions, comments and the reporter's answers: time and text, never a name."""
     if not comments:
         return f"<p style='color: gray'>{html.escape(tr('ui.follow.no_comments'))}</p>"
@@ -307,7 +309,7 @@ def thread_html(comments: list[Any]) -> str:
             who, colour = tr("ui.follow.comment"), "#424242"
         text = html.escape(comment.text).replace("\n", "<br>")
         parts.append(
-            f"<p><span style='color: gray'>{html.escape(local_time(comment.at))}</span> "
+            f"<p><span style='color: gray'>{html.escape(fmt.moment(comment.at))}</span> "
             f"<b style='color: {colour}'>{html.escape(who)}</b><br>{text}</p>")
     return "".join(parts)
 

@@ -1,73 +1,102 @@
-"""How values read on screen: local times, list labels, people. Shared by the models and views."""
+"""The Qt side of `forms.display`: the formatter the desktop uses, and date pickers that show
+and pick days and times on the site's clock, in the language's CLDR format.
+
+Qt's own "today" (`QDate.currentDate`) is the workstation's; a picker here starts from the
+site's today, and what it gives back is read in the site's time zone.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+import re
+from datetime import date, datetime, time
 
-from forms.config import Config, FieldSpec
-from forms.i18n import option_label, tr
+from babel.dates import get_date_format, get_datetime_format, get_time_format
+from PySide6.QtCore import QDate, QDateTime, QLocale, QTime, QTimeZone
+from PySide6.QtWidgets import QDateEdit, QDateTimeEdit, QWidget
 
+from forms.config import Config
+from forms.display import Display
+from forms.i18n import locale
 
-def local_time(moment: datetime | str | None) -> str:
-    """A moment in the workstation's time zone, in the language's usual form."""
-    if moment is None or moment == "":
-        return ""
-    if isinstance(moment, str):
-        try:
-            moment = datetime.fromisoformat(moment)
-        except ValueError:
-            return moment
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return tr("ui.format.datetime", at=moment)
+_QT_LOCALES = {"ru": QLocale(QLocale.Language.Russian, QLocale.Country.Russia),
+               "en": QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)}
+# CLDR pattern letters that Qt writes differently; the rest (d M H h m s, quoted text) agree.
+_TOKEN = re.compile(r"'[^']*'|([a-zA-Z])\1*")
+_QT = {"y": "yyyy", "yy": "yy", "yyyy": "yyyy", "a": "AP", "L": "M", "LL": "MM", "LLL": "MMM",
+       "LLLL": "MMMM"}
 
 
-def person(config: Config, user_id: str | None) -> str:
-    """A user's name; an anonymous actor or reporter reads as «аноним»."""
-    return config.user_name(user_id) or tr("ui.anonymous")
+def display(config: Config) -> Display:
+    """The desktop's formatter: the user's language, the site's clock, no command hints."""
+    return Display.create(config)
 
 
-def short_person(config: Config, user_id: str | None) -> str:
-    """«Петров С. Н.» for «Петров Сергей Николаевич», where a list column is narrow."""
-    name = config.user_name(user_id)
-    if not name:
-        return ""
-    surname, *given = name.split()
-    return " ".join([surname, *(f"{part[0]}." for part in given)])
+def qt_pattern(cldr: str) -> str:
+    return _TOKEN.sub(lambda m: _QT.get(m.group(0), m.group(0)), cldr)
 
 
-def local_date(value: date | str | None) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return tr("ui.format.date", at=value)
+def date_format(fmt: Display) -> str:
+    """The Qt display format of a day as `Display.day` writes it."""
+    return qt_pattern(get_date_format(fmt.t("time.date_length"), locale(fmt.lang)).pattern)
 
 
-def option(config: Config, list_name: str | None, code: str | None) -> str:
-    if not code:
-        return ""
-    return option_label(list_name or "", code, config=config) if list_name else code
+def datetime_format(fmt: Display) -> str:
+    """The Qt display format of a moment as `Display.moment` writes it."""
+    loc = locale(fmt.lang)
+    length = fmt.t("time.date_length")
+    return get_datetime_format(length, loc).format(
+        qt_pattern(get_time_format("short", loc).pattern),
+        qt_pattern(get_date_format(length, loc).pattern))
 
 
-def field_value(spec: FieldSpec, value: Any, config: Config) -> str:
-    """One card field as text (photos are shown by the card view itself)."""
-    if value is None or value == "" or value == []:
-        return ""
-    match spec.type:
-        case "bool":
-            return tr("ui.yes") if value else tr("ui.no")
-        case "choice" | "open_choice":
-            return option(config, spec.list, str(value))
-        case "multichoice":
-            return ", ".join(option(config, spec.list, str(v)) for v in value)
-        case "datetime":
-            return local_time(value)
-        case "photos":
-            return tr("ui.card.photos_count", count=len(value))
-        case _:
-            return str(value)
+def to_qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def date_edit(fmt: Display, day: date | None = None, parent: QWidget | None = None) -> QDateEdit:
+    """A day picker in the language's format, starting at `day` (the site's today)."""
+    edit = QDateEdit(to_qdate(day or fmt.today()), parent)
+    edit.setCalendarPopup(True)
+    edit.setLocale(_QT_LOCALES.get(fmt.lang, _QT_LOCALES["ru"]))
+    edit.setDisplayFormat(date_format(fmt))
+    return edit
+
+
+def picked_day(edit: QDateEdit) -> date:
+    value: date = edit.date().toPython()
+    return value
+
+
+def site_start(fmt: Display, day: date) -> datetime:
+    """The first moment of a site's calendar day."""
+    return datetime.combine(day, time.min, fmt.tz)
+
+
+def datetime_edit(fmt: Display, parent: QWidget | None = None) -> QDateTimeEdit:
+    """A date-and-time picker on the site's clock, set to now there."""
+    edit = QDateTimeEdit(parent)
+    edit.setCalendarPopup(True)
+    edit.setLocale(_QT_LOCALES.get(fmt.lang, _QT_LOCALES["ru"]))
+    edit.setDisplayFormat(datetime_format(fmt))
+    # The edit holds the site's wall-clock time as if it were UTC: Qt then never moves it
+    # by the workstation's zone or its daylight-saving gaps; zoneinfo reads it back.
+    edit.setTimeZone(QTimeZone.utc())
+    set_site_moment(fmt, edit, fmt.now())
+    return edit
+
+
+def wall_clock(fmt: Display, moment: datetime) -> QDateTime:
+    """`moment` as the site's wall clock reads it, for a `datetime_edit`."""
+    local = fmt.local(moment)
+    return QDateTime(to_qdate(local.date()), QTime(local.hour, local.minute, local.second),
+                     QTimeZone.utc())
+
+
+def set_site_moment(fmt: Display, edit: QDateTimeEdit, moment: datetime) -> None:
+    edit.setDateTime(wall_clock(fmt, moment))
+
+
+def picked_moment(fmt: Display, edit: QDateTimeEdit) -> datetime:
+    """The moment picked, the wall-clock time read on the site's clock."""
+    value = edit.dateTime()
+    return datetime.combine(value.date().toPython(), value.time().toPython(), fmt.tz)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.card_list import CardListPage
 from desktop.dialogs import open_help, show_error
 from desktop.models import CardTableModel
@@ -44,6 +44,7 @@ from desktop.notifications import Notifier
 from desktop.ops import Ops, changes_of
 from desktop.sync_bridge import SyncBridge, SyncView, status_text, sync_available
 from forms.config import Config
+from forms.display import utc_now
 from forms.home import Home
 from forms.i18n import tr
 from forms.service import CardService, Changes
@@ -399,7 +400,7 @@ class MainWindow(QMainWindow):
         self.sync_bridge.sync_now()
 
     def show_sync_status(self, view: SyncView) -> None:
-        self.sync_label.setText(status_text(view))
+        self.sync_label.setText(status_text(view, formatting.display(self.config)))
         self.sign_in_again_button.setVisible(view.sign_in_again)
         self.outbox_label.setVisible(view.state == "standalone")
         self._sync_view = view
@@ -472,7 +473,7 @@ class MainWindow(QMainWindow):
 
         blobs = self.home.blobs
         self.ops.run(lambda: demo.generate(store, config, cards=DEMO_CARDS, seed=1,
-                                           now=datetime.now(UTC), blobs=blobs), done, failed)
+                                           now=utc_now(), blobs=blobs), done, failed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.notifier.stop()

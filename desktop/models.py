@@ -72,27 +72,27 @@ def entry_row(entry: ListEntry, config: Config) -> CardListRow:
 def entry_rows(entries: list[ListEntry], config: Config) -> list[CardListRow]:
     """A page of rows. Labels are looked up once per page, not per row: a label costs a
     language lookup (the environment), 200 rows × 5 of them were most of a search's time."""
-    labels: dict[tuple[str, str | None], str] = {}
+    fmt = formatting.display(config)
+    labels: dict[tuple[str, str | None, str | None], str] = {}
 
-    def label(list_name: str, code: str | None) -> str:
-        if (list_name, code) not in labels:
-            labels[list_name, code] = formatting.option(config, list_name, code)
-        return labels[list_name, code]
+    def label(list_name: str, code: str | None, kind: str | None = None) -> str:
+        if (list_name, code, kind) not in labels:
+            labels[list_name, code, kind] = "" if not code else fmt.state(code, kind) \
+                if list_name == "states" else fmt.label(list_name, code)
+        return labels[list_name, code, kind]
 
     people: dict[str | None, str] = {}
     colors: dict[str, str] = {}
-    when = tr("ui.format.datetime")  # the template: "{at:%d.%m.%Y %H:%M}"
     rows = []
     for e in entries:
         band = e.risk_band
         if e.supervisor not in people:
-            people[e.supervisor] = formatting.short_person(config, e.supervisor)
+            people[e.supervisor] = fmt.short_person(e.supervisor) if e.supervisor else ""
         if band and band not in colors:
             colors[band] = risk.band_color(band, config)
-        filed = e.filed_at.astimezone() if e.filed_at and e.filed_at.tzinfo else e.filed_at
-        texts = (e.title, label("kinds", e.kind), label("states", e.state),
+        texts = (e.title, label("kinds", e.kind), label("states", e.state, e.kind),
                  label("sites", e.site), people[e.supervisor], label("bands", band),
-                 when.format(at=filed) if filed else "")
+                 fmt.moment(e.filed_at) if e.filed_at else "")
         rows.append(CardListRow(e.id, texts, band, colors.get(band) if band else None,
                                 e.filed_at))
     return rows

@@ -11,7 +11,7 @@ with `QSystemTrayIcon` where the desktop has a tray.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon
@@ -20,7 +20,8 @@ from desktop.ops import Ops
 from forms import deadlines
 from forms.card import Card
 from forms.config import Config
-from forms.i18n import option_label, tr
+from forms.display import Display, utc_now
+from forms.i18n import tr
 from forms.store.repo import CardQuery, Store
 
 CHECK_EVERY_MS = 5 * 60 * 1000
@@ -53,6 +54,7 @@ def decide(seen: Seen | None, cards: list[Card], user: str, config: Config,
     """(notices to show, what has been seen now). `seen` None: the first look, no notices."""
     current = Seen()
     notices: list[Notice] = []
+    fmt = Display.create(config)
     for card in cards:
         if card.is_open and card.supervisor == user:
             current.inbox.add(card.id)
@@ -67,7 +69,7 @@ def decide(seen: Seen | None, cards: list[Card], user: str, config: Config,
                     if seen is not None and key not in seen.reminders:
                         notices.append(Notice("reminder", card.id, tr("ui.notify.reminder"), tr(
                             "ui.notify.reminder_text", title=card.title,
-                            deadline=option_label("deadlines", d.kind))))
+                            deadline=fmt.label("deadlines", d.kind))))
                 if status.escalated_to == user:
                     level = (*key, status.escalation_level)
                     current.escalations.add(level)
@@ -118,7 +120,7 @@ class Notifier(QObject):
             return
         self._checking = True
         store, config, user, seen = self.store, self.config, self.user, self.seen
-        now = now or datetime.now(UTC)
+        now = now or utc_now()
 
         def look() -> tuple[list[Notice], Seen]:
             # My inbox, my own cards, and the open cards due soon or overdue (reminders for

@@ -8,9 +8,10 @@ core does not also check.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -28,12 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.field_editors import ERROR_STYLE, field_cell, place_field_errors
 from desktop.risk_matrix import RiskMatrixWidget
 from forms.card import Card
 from forms.config import Config
 from forms.errors import ValidationFailed
-from forms.i18n import field_label, option_label, tr
+from forms.i18n import tr
 
 # The operations that need more than one click, with the title key of their dialog.
 DIALOG_OPERATIONS = ("assess", "action", "verify", "close", "reject", "reopen", "comment")
@@ -55,6 +57,7 @@ class OperationDialog(QDialog):
         self.operation = operation
         self.card = card
         self.config = config
+        self.fmt = formatting.display(config)
         self.setWindowTitle(tr(f"ui.op.{operation}"))
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
@@ -92,7 +95,7 @@ class OperationDialog(QDialog):
 
     def _add(self, name: str, widget: QWidget, label: str | None = None) -> None:
         cell, error = field_cell(widget)
-        self.form.addRow(field_label(name) if label is None else label, cell)
+        self.form.addRow(self.fmt.field(name) if label is None else label, cell)
         self.inputs[name] = widget
         self.errors[name] = error
 
@@ -128,13 +131,10 @@ class OperationDialog(QDialog):
         owner.setCurrentIndex(-1)
         owner.lineEdit().setPlaceholderText(tr("ui.form.choose_or_type"))
         self._add("owner", owner)
-        due = QDateEdit(QDate.currentDate().addDays(7))
-        due.setCalendarPopup(True)
-        due.setDisplayFormat("dd.MM.yyyy")
-        self._add("due", due)
+        self._add("due", formatting.date_edit(self.fmt, self.fmt.today() + timedelta(days=7)))
         kind = QComboBox()
         for code in self.config.lists.get("action_types", ["corrective"]):
-            kind.addItem(option_label("action_types", code, config=self.config), code)
+            kind.addItem(self.fmt.label("action_types", code), code)
         kind.setCurrentIndex(max(kind.findData("corrective"), 0))
         self._add("type", kind)
 
@@ -186,7 +186,7 @@ class OperationDialog(QDialog):
             assert isinstance(due, QDateEdit) and isinstance(kind, QComboBox)
             return {"title": self._text("title"),
                     "owner": owner.itemData(index) if index >= 0 else text,
-                    "due": due.date().toString("yyyy-MM-dd"),
+                    "due": formatting.picked_day(due).isoformat(),
                     "action_type": kind.currentData()}
         if op == "close":
             return {"resolution": self._text("resolution")}
@@ -204,7 +204,7 @@ class OperationDialog(QDialog):
     def failed(self, exc: ValidationFailed) -> None:
         """The core refused: each message by its field; the dialog stays open."""
         self.ok_button.setEnabled(True)
-        stray = place_field_errors(self.errors, exc)
+        stray = place_field_errors(self.errors, exc, self.fmt)
         self.general_error.setText(" ".join([tr("ui.op.fix_errors"), *stray]))
         self.general_error.show()
 

@@ -11,15 +11,13 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import tempfile
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -31,11 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.dialogs import show_error
 from desktop.ops import Ops
 from forms.config import Config
 from forms.home import Home
-from forms.i18n import option_label, tr
+from forms.i18n import tr
 from forms.store.repo import Store
 
 PREVIEW_DPI = 80
@@ -165,6 +164,7 @@ class ReportsPage(QWidget):
         self.config = config
         self.ops = ops
         self.home = home
+        self.fmt = formatting.display(config)
         self.stale = False
         self.out_dir = home.path / "reports"
 
@@ -174,16 +174,13 @@ class ReportsPage(QWidget):
         self.kind.addItem(tr("ui.reports.audit"), "audit")
         if planning_available():
             self.kind.addItem(tr("ui.reports.planning"), "planning")
-        today = QDate.currentDate()
-        self.date_from = QDateEdit(QDate(today.year(), today.month(), 1))
-        self.date_to = QDateEdit(today)
-        for edit in (self.date_from, self.date_to):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd.MM.yyyy")
+        today = self.fmt.today()  # the site's: a workstation in UTC is a day behind at night
+        self.date_from = formatting.date_edit(self.fmt, today.replace(day=1))
+        self.date_to = formatting.date_edit(self.fmt, today)
         self.site = QComboBox()
         self.site.addItem(tr("ui.filter.site"), None)
         for code in self.config.lists.get("sites", []):
-            self.site.addItem(option_label("sites", code, config=config), code)
+            self.site.addItem(self.fmt.label("sites", code), code)
         self.make_button = QPushButton(tr("ui.reports.make"))
         self.make_button.clicked.connect(self.make)
         self.progress = QProgressBar()
@@ -198,6 +195,9 @@ class ReportsPage(QWidget):
         period.addWidget(QLabel("–"))
         period.addWidget(self.date_to)
         period.addStretch(1)
+        hint = self.fmt.zone_hint()
+        if hint:
+            period.addWidget(QLabel(tr("value.zone_hint", zone=hint)))
         form.addRow(tr("ui.reports.period"), period)
         form.addRow(tr("ui.column.site"), self.site)
         action = QHBoxLayout()
@@ -214,10 +214,10 @@ class ReportsPage(QWidget):
     def make(self) -> None:
         store, config = self.store, self.config
         kind = self.kind.currentData()
-        date_from: date = self.date_from.date().toPython()
-        date_to: date = self.date_to.date().toPython()
+        date_from = formatting.picked_day(self.date_from)
+        date_to = formatting.picked_day(self.date_to)
         site = self.site.currentData()
-        now = datetime.now(UTC)
+        now = self.fmt.now()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         out = self.out_dir / f"{kind}-{date_from:%Y%m%d}-{date_to:%Y%m%d}.pdf"
         pages_dir = Path(tempfile.mkdtemp(prefix="safecard-preview-"))

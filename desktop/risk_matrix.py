@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from forms import risk
 from forms.card import Rating
 from forms.config import Config
-from forms.i18n import field_label, option_label, tr
+from forms.i18n import tr
 
 CELL = 40
 AXIS = 28
@@ -99,6 +100,7 @@ class RiskMatrixWidget(QWidget):
     def __init__(self, config: Config, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.config = config
+        self.fmt = formatting.display(config)
         levels = int(config.risk["levels"])
         self.spins: dict[str, QSpinBox] = {}
         form = QFormLayout()
@@ -109,12 +111,12 @@ class RiskMatrixWidget(QWidget):
             spin.setObjectName(f"risk_{name}")
             spin.valueChanged.connect(self._update)
             self.spins[name] = spin
-            form.addRow(field_label(name), spin)
+            form.addRow(self.fmt.field(name), spin)
         self.compliance = QComboBox()
         for code in risk.COMPLIANCE:
-            self.compliance.addItem(option_label("compliance", code), code)
+            self.compliance.addItem(self.fmt.label("compliance", code), code)
         self.compliance.currentIndexChanged.connect(self._update)
-        form.addRow(field_label("compliance"), self.compliance)
+        form.addRow(self.fmt.field("compliance"), self.compliance)
         self.band = QLabel()
         self.band.setObjectName("riskBand")
         self.band.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -153,10 +155,11 @@ class RiskMatrixWidget(QWidget):
     def _update(self) -> None:
         rating = self.rating()
         color = risk.band_color(rating.band, self.config)
-        self.band.setText(option_label("bands", rating.band, config=self.config))
+        self.band.setText(self.fmt.band(rating.band))
         self.band.setStyleSheet(f"background: {color}; color: {_text_color(color).name()};"
                                 " border-radius: 4px; padding: 4px 10px; font-weight: bold;")
-        self.score.setText(tr("ui.risk.score", score=rating.score, severity=rating.severity,
+        self.score.setText(tr("ui.risk.score", score=self.fmt.score(rating.score),
+                              severity=rating.severity,
                               likelihood=rating.likelihood))
         self.grid.set_highlight((rating.severity, rating.likelihood))
         self.changed.emit()

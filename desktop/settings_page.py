@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import formatting
 from desktop.dialogs import diagnostics_text, show_error
 from desktop.ops import Ops
 from desktop.sync_bridge import (
@@ -34,7 +35,6 @@ from desktop.sync_bridge import (
     advice,
     reason_counts,
     reason_label,
-    short_time,
     status_text,
     sync_available,
 )
@@ -58,6 +58,7 @@ class SettingsPage(QWidget):
         self.bridge = bridge if bridge is not None else SyncBridge(home, store, parent=self)
         self.home = home
         self.config = config
+        self.fmt = formatting.display(config)
         self.store = store
         self.ops = ops
         self.stale = True
@@ -160,12 +161,12 @@ class SettingsPage(QWidget):
         """The bridge's `SyncView`, or None: the status as far as this workstation knows."""
         self.view = view
         if view is not None and view.state != "standalone":
-            text = status_text(view)
+            text = status_text(view, self.fmt)
             if view.state == "idle" and view.last_sync is None:
                 text = tr("ui.settings.sync_server", server=view.server)
             self.outbox.setText(tr("ui.settings.waiting_count", count=view.waiting))
             if view.last_sync is not None:
-                self.last_sync.setText(short_time(view.last_sync))
+                self.last_sync.setText(self.fmt.recent(view.last_sync))
             self._show_set_aside(view)
         elif self.home.settings().get("server") and sync_available():
             text = tr("ui.settings.sync_server", server=self.home.settings()["server"])

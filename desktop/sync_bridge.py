@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.ops import Ops
+from forms.display import Display
 from forms.errors import SafeCardError, Unreachable
 from forms.home import Home
 from forms.i18n import tr
@@ -99,14 +100,7 @@ def reason_label(reason: str) -> str:
     return reason if label == f"sync.reason.{reason}" else label
 
 
-def short_time(at: datetime) -> str:
-    local = at.astimezone()
-    if local.date() == datetime.now().astimezone().date():
-        return local.strftime("%H:%M")
-    return local.strftime("%d.%m.%Y %H:%M")
-
-
-def status_text(view: SyncView) -> str:
+def status_text(view: SyncView, fmt: Display) -> str:
     """One line: «Синхронизировано в 14:32», «Нет связи с сервером — …: N», «Ошибка: …»."""
     if view.state == "standalone":
         return ""
@@ -114,19 +108,19 @@ def status_text(view: SyncView) -> str:
         return tr("ui.sync.offline_waiting", count=view.waiting) if view.waiting \
             else tr("ui.sync.offline")
     if view.state in ("error", "stopped", "signed_out") and view.error is not None:
-        return tr("ui.sync.error", error=what_happened(view.error))
+        return tr("ui.sync.error", error=what_happened(view.error, fmt))
     if view.state == "synced" and view.last_sync is not None:
-        text = tr("ui.sync.synced_at", at=short_time(view.last_sync))
+        text = tr("ui.sync.synced_at", at=fmt.recent(view.last_sync))
         return f"{text} {tr('ui.sync.waiting_more', count=view.waiting)}" if view.waiting \
             else text
     if view.last_sync is not None:
-        return tr("ui.sync.last_at", at=short_time(view.last_sync))
+        return tr("ui.sync.last_at", at=fmt.recent(view.last_sync))
     return tr("ui.sync.not_yet")
 
 
-def what_happened(error: SafeCardError) -> str:
+def what_happened(error: SafeCardError, fmt: Display) -> str:
     """The error's plain words without the command-line advice of its `.fix` text."""
-    text = tr(f"error.{error.key}", **error.params)
+    text = fmt.what(error)
     return text[:1].upper() + text[1:]
 
 

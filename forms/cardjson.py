@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from forms import deadlines
-from forms.card import Card, HistoryEntry, Rating
+from forms.card import Card, Rating
 from forms.config import Config
-from forms.i18n import format_date, option_label, tr
+from forms.display import Display
 
 
 def card_json(card: Card, config: Config, now: datetime, *, history: bool = False,
@@ -57,9 +57,9 @@ def card_json(card: Card, config: Config, now: datetime, *, history: bool = Fals
         ],
     )
     if history:
+        display = Display.create(config, lang)
         out["history"] = [
-            {"at": _iso(h.at), "actor": h.actor, "type": h.type,
-             "summary": history_summary(h, config, lang)}
+            {"at": _iso(h.at), "actor": h.actor, "type": h.type, "summary": display.history(h)}
             for h in card.history
         ]
     return out
@@ -84,30 +84,3 @@ def _rating(r: Rating) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def history_summary(entry: HistoryEntry, config: Config, lang: str | None = None) -> str:
-    """One human line per event, in the user's language, from the catalogue."""
-    p = entry.payload
-    params: dict[str, Any] = {}
-    if entry.type == "card.filed":
-        params["kind"] = option_label("kinds", p.get("kind", ""), lang)
-    elif entry.type == "routed":
-        params["supervisor"] = config.user_name(p.get("supervisor")) or "—"
-    elif entry.type in ("assessed", "verified"):
-        params.update(score=p.get("score"), band=option_label("bands", p.get("band", ""), lang))
-    elif entry.type in ("action.added", "action.updated"):
-        params.update(title=p.get("title", ""), owner=config.user_name(p.get("owner")) or "",
-                      due=format_date(p.get("due", ""), lang),
-                      status=option_label("action_status", p.get("status", ""), lang))
-    elif entry.type == "comment.added":
-        params["text"] = p.get("text", "")
-    elif entry.type == "state.changed":
-        params.update(state=option_label("states", p.get("to", ""), lang),
-                      text=p.get("resolution") or p.get("reason") or "")
-    key = f"history.{entry.type}"
-    if entry.type == "verified":
-        key += ".effective" if p.get("effective") else ".not_effective"
-    elif entry.type == "state.changed" and params["text"]:
-        key += ".with_text"
-    return tr(key, lang, **params).strip()

@@ -13,6 +13,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 CONFIG_FILES = ("kinds", "lists", "org", "risk", "sla")
 FIELD_TYPES = frozenset(
@@ -78,11 +79,16 @@ class Config:
         return self.kinds.get(name)
 
     def label(self, list_name: str, code: str, lang: str) -> str | None:
-        """The configured label of an organisation list entry (sites, departments)."""
+        """The configured label of a list entry, a kind (`kinds`) or a field (`fields`)."""
         entry = self.labels.get(list_name, {}).get(code)
         if not entry:
             return None
         return entry.get(lang) or entry.get("ru") or next(iter(entry.values()), None)
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone: every time a person sees or picks is in it (storage is UTC)."""
+        return ZoneInfo(str(self.sla["calendar"]["timezone"]))
 
     def user_name(self, user_id: str | None) -> str | None:
         if user_id is None:
@@ -127,8 +133,13 @@ def load_config(override_dir: Path | None = None) -> Config:
 
 
 def build_config(raw: dict[str, Any]) -> Config:
-    lists: dict[str, list[str]] = {k: list(v) for k, v in raw["lists"].items()}
-    labels: dict[str, dict[str, dict[str, str]]] = {}
+    lists: dict[str, list[str]] = {}
+    labels: dict[str, dict[str, dict[str, str]]] = {"kinds": {}, "fields": {}}
+    for list_name, entries in raw["lists"].items():
+        # A value is a code (its label in the catalogue) or {"code": …, "label": {"ru": …}}.
+        lists[list_name] = [e["code"] if isinstance(e, dict) else e for e in entries]
+        labels[list_name] = {e["code"]: dict(e.get("label", {})) for e in entries
+                             if isinstance(e, dict)}
     org = raw["org"]
     for list_name in ("sites", "departments"):
         entries = org.get(list_name, [])
@@ -143,6 +154,8 @@ def build_config(raw: dict[str, Any]) -> Config:
                 raise ConfigError(f"kind {kind_name}: field {f['name']}: unknown type {f['type']}")
             if f.get("list") and f["list"] not in lists:
                 raise ConfigError(f"kind {kind_name}: field {f['name']}: unknown list {f['list']}")
+            if f.get("label"):
+                labels["fields"][f["name"]] = dict(f["label"])
             fields.append(
                 FieldSpec(
                     name=f["name"],
@@ -154,6 +167,8 @@ def build_config(raw: dict[str, Any]) -> Config:
                     hint=f.get("hint"),
                 )
             )
+        if spec.get("label"):
+            labels["kinds"][kind_name] = dict(spec["label"])
         kinds[kind_name] = KindSpec(
             name=kind_name,
             fields=tuple(fields),
@@ -182,6 +197,7 @@ def build_config(raw: dict[str, Any]) -> Config:
             raise ConfigError(f"routing rule {rule.id}: the chain is empty")
     _check_risk(raw["risk"])
     _check_sla(raw["sla"], kinds)
+    _check_labels(kinds, lists, labels)
     return Config(
         kinds=kinds,
         lists=lists,
@@ -194,6 +210,30 @@ def build_config(raw: dict[str, Any]) -> Config:
         ltifr=org.get("ltifr", {}),
         raw=raw,
     )
+
+
+def _check_labels(kinds: dict[str, KindSpec], lists: dict[str, list[str]],
+                  labels: dict[str, dict[str, dict[str, str]]]) -> None:
+    """Everything the configuration names that a person reads must have a label: in the
+    configuration itself or in the catalogue. Without one, people would read the code."""
+    from forms.i18n import has
+
+    def missing(group: str, code: str, key: str) -> bool:
+        return not labels.get(group, {}).get(code) and not has(key, "ru")
+
+    for kind in kinds.values():
+        if missing("kinds", kind.name, f"option.kinds.{kind.name}"):
+            raise ConfigError(f'kind {kind.name} has no label: give it "label": '
+                              '{"ru": "…", "en": "…"} in kinds.json')
+        for spec in kind.fields:
+            if missing("fields", spec.name, f"field.{spec.name}"):
+                raise ConfigError(f"kind {kind.name}: field {spec.name} has no label: give it "
+                                  '"label": {"ru": "…", "en": "…"} in kinds.json')
+    for list_name, codes in lists.items():
+        for code in codes:
+            if missing(list_name, code, f"option.{list_name}.{code}"):
+                raise ConfigError(f"list {list_name}: value {code} has no label: write it as "
+                                  f'{{"code": "{code}", "label": {{"ru": "…", "en": "…"}}}}')
 
 
 def _check_risk(risk: dict[str, Any]) -> None:

@@ -18,9 +18,9 @@ class SafeCardError(Exception):
         self.params = params
 
     def __str__(self) -> str:
-        from forms.i18n import error_text
+        from forms.display import Display
 
-        return error_text(self, "en")
+        return Display.create(None, "en", commands=True).error(self)
 
 
 class BadInput(SafeCardError):

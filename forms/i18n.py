@@ -2,8 +2,14 @@
 
 Russian is the default; English is the second language. Keys are stable identifiers,
 texts live in resources/translations/<lang>/*.json (one file per area: core, reports,
-desktop; merged, a key must be defined once). A missing English text falls back to
+desktop, sync; merged, a key must be defined once). A missing English text falls back to
 Russian, a missing Russian text to the key itself (so a gap is visible, never a crash).
+
+A counted phrase is an object of CLDR plural forms instead of a string — Russian
+`{"one": "{count} балл", "few": "{count} балла", "many": "{count} баллов", "other": …}`,
+English `{"one": …, "other": …}` — and the form is chosen by the `count` parameter with the
+language's CLDR plural rule (Babel). Values as a person reads them (dates, numbers, labels,
+errors) are made by `forms.display.Display`, which uses this catalogue.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from babel import Locale
+from babel.numbers import format_decimal
+
 if TYPE_CHECKING:
     from forms.config import Config
     from forms.errors import SafeCardError
@@ -22,15 +31,27 @@ LANGUAGES = ("ru", "en")
 DEFAULT_LANG = "ru"
 _forced: str | None = None
 
+Entry = str | dict[str, str]  # a text, or a counted phrase's plural forms
+
 
 @cache
-def catalogue(lang: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
+def catalogue(lang: str) -> dict[str, Entry]:
+    merged: dict[str, Entry] = {}
     folder = resources.files("resources").joinpath("translations", lang)
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             merged.update(json.loads(entry.read_text("utf-8")))
     return merged
+
+
+@cache
+def locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+def plural_form(lang: str, count: float) -> str:
+    """The CLDR plural category of `count` in `lang`: one, few, many or other."""
+    return str(locale(lang).plural_form(count))
 
 
 def set_language(lang: str | None) -> None:
@@ -53,12 +74,20 @@ def current_language() -> str:
 
 
 def tr(key: str, lang: str | None = None, **params: Any) -> str:
+    """The text of `key` with `params` filled in. A counted phrase takes the plural form of
+    its `count`, which is written with the language's digit grouping (1 234 / 1,234)."""
     lang = lang or current_language()
     text = catalogue(lang).get(key)
     if text is None and lang != DEFAULT_LANG:
-        text = catalogue(DEFAULT_LANG).get(key)
+        text, lang = catalogue(DEFAULT_LANG).get(key), DEFAULT_LANG
     if text is None:
         return key
+    count = params.get("count")
+    if isinstance(count, int) and not isinstance(count, bool):
+        params["count"] = format_decimal(count, locale=locale(lang))
+    if isinstance(text, dict):
+        number = count if isinstance(count, int | float) else 0
+        text = text.get(plural_form(lang, number)) or text["other"]
     try:
         return text.format(**params) if params else text
     except (KeyError, IndexError, ValueError):
@@ -69,58 +98,17 @@ def has(key: str, lang: str | None = None) -> bool:
     return key in catalogue(lang or current_language())
 
 
-# Error parameters that are codes: shown to people by their label, not the code.
-_LABELLED_PARAMS = {"state": "states", "operation": "operations", "band": "bands",
-                    "role": "roles", "status": "action_status", "kind": "kinds"}
-
-
 def error_text(error: SafeCardError, lang: str | None = None) -> str:
-    """What happened and what to do now, as one line."""
-    from forms.errors import ValidationFailed
+    """What happened and what to do now, as one line, for the command line (`Display.error`
+    without a site configuration: labels from the catalogue only)."""
+    from forms.display import Display
 
-    lang = lang or current_language()
-    if isinstance(error, ValidationFailed):
-        return " ".join(field_error_text(e.field, e.key, e.params, lang) for e in error.errors)
-    params = {
-        name: option_label(_LABELLED_PARAMS[name], value, lang)
-        if name in _LABELLED_PARAMS and isinstance(value, str) else value
-        for name, value in error.params.items()
-    }
-    what = tr(f"error.{error.key}", lang, **params)
-    fix_key = f"error.{error.key}.fix"
-    fix = tr(fix_key, lang, **params) if has(fix_key, lang) or has(fix_key, "ru") else ""
-    return f"{what} {fix}".strip()
-
-
-def field_error_text(field: str, key: str, params: dict[str, Any], lang: str | None = None) -> str:
-    lang = lang or current_language()
-    label = field_label(field, lang)
-    return tr(f"field_error.{key}", lang, field=field, label=label, **params)
-
-
-def field_label(name: str, lang: str | None = None) -> str:
-    key = f"field.{name}"
-    return tr(key, lang) if has(key, lang or current_language()) or has(key, "ru") else name
+    return Display.create(None, lang, commands=True).error(error)
 
 
 def option_label(list_name: str, code: str, lang: str | None = None,
                  config: Config | None = None) -> str:
-    """The display label of a list value: configured labels first, then the catalogue."""
-    lang = lang or current_language()
-    if config is not None:
-        configured = config.label(list_name, code, lang)
-        if configured:
-            return configured
-    key = f"option.{list_name}.{code}"
-    return tr(key, lang) if has(key, lang) or has(key, "ru") else code
+    """The label of a list value (`Display.label`): configured labels, then the catalogue."""
+    from forms.display import Display
 
-
-def format_date(iso: str, lang: str | None = None) -> str:
-    """A calendar date as people of that language write it (23.11.2026 in Russian)."""
-    from datetime import date
-
-    try:
-        day = date.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso
-    return day.strftime("%d.%m.%Y") if (lang or current_language()) == "ru" else day.isoformat()
+    return Display.create(config, lang).label(list_name, code)

@@ -30,7 +30,8 @@ def _check(aspects: dict[str, Any], compliance: Any, levels: int) -> None:
         if type(value) is not int or not 1 <= value <= levels
     ]
     if compliance not in COMPLIANCE:
-        errors.append(FieldError("compliance", "not_one_of", {"allowed": ", ".join(COMPLIANCE)}))
+        errors.append(FieldError("compliance", "not_one_of",
+                                 {"allowed": list(COMPLIANCE), "list": "compliance"}))
     if errors:
         raise ValidationFailed(errors)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from forms.config import Config, FieldSpec
 from forms.errors import BadInput, FieldError, ValidationFailed
@@ -30,15 +29,16 @@ def validate_card(data: Any, config: Config) -> tuple[str, dict[str, Any]]:
         raise ValidationFailed([FieldError("kind", "required")])
     kind = config.kind(kind_name) if isinstance(kind_name, str) else None
     if kind is None:
-        allowed = ", ".join(config.kinds)
-        raise ValidationFailed([FieldError("kind", "not_one_of", {"allowed": allowed})])
+        raise ValidationFailed([FieldError("kind", "not_one_of",
+                                           {"allowed": list(config.kinds), "list": "kinds"})])
 
     errors: list[FieldError] = []
     known = {f.name for f in kind.fields} | {"kind"}
     for key in data:
         if key not in known:
-            allowed = ", ".join(sorted(known - {"kind"}))
-            errors.append(FieldError(str(key), "unknown_field", {"allowed": allowed}))
+            allowed = sorted(known - {"kind"})
+            errors.append(FieldError(str(key), "unknown_field",
+                                     {"allowed": allowed, "list": "fields"}))
 
     fields: dict[str, Any] = {}
     for spec in kind.fields:
@@ -85,14 +85,14 @@ def check_value(spec: FieldSpec, value: Any, config: Config) -> Any:
     if t == "choice":
         allowed = config.lists[spec.list or ""]
         if not isinstance(value, str) or value not in allowed:
-            raise _Invalid("not_one_of", allowed=", ".join(allowed))
+            raise _Invalid("not_one_of", allowed=list(allowed), list=spec.list)
         return value
     if t == "multichoice":
         allowed = config.lists[spec.list or ""]
         if not isinstance(value, list) or any(
             not isinstance(v, str) or v not in allowed for v in value
         ):
-            raise _Invalid("not_subset_of", allowed=", ".join(allowed))
+            raise _Invalid("not_subset_of", allowed=list(allowed), list=spec.list)
         return [v for v in allowed if v in value]  # canonical order, no duplicates
     if t == "datetime":
         return _check_datetime(value, config)
@@ -113,5 +113,5 @@ def _check_datetime(value: Any, config: Config) -> str:
     except ValueError:
         raise _Invalid("not_datetime") from None
     if moment.tzinfo is None:  # a worker writes local wall-clock time
-        moment = moment.replace(tzinfo=ZoneInfo(config.sla["calendar"]["timezone"]))
+        moment = moment.replace(tzinfo=config.zone)
     return moment.astimezone(UTC).isoformat()

@@ -138,7 +138,8 @@ def add_action(card: Card, config: Config, title: str, owner: str, due: str,
         errors.append(FieldError("due", "not_date", {"value": due}))
     types = config.lists.get("action_types", ["immediate", "corrective", "preventive"])
     if action_type not in types:
-        errors.append(FieldError("type", "not_one_of", {"allowed": ", ".join(types)}))
+        errors.append(FieldError("type", "not_one_of",
+                                 {"allowed": list(types), "list": "action_types"}))
     if errors:
         raise ValidationFailed(errors)
     drafts: list[Draft] = []

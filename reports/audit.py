@@ -23,12 +23,12 @@ from forms import risk
 from forms.card import Card
 from forms.config import Config
 from forms.deadlines import DeadlineStatus
+from forms.display import Display
 from forms.store.repo import Store
 from reports import charts, metrics
 from reports.card_section import LABEL_WIDTH, card_section
 from reports.document import FRAME_WIDTH, Furniture, Metadata, ReportDocument, SectionMark
-from reports.formatting import Formatter
-from reports.scope import LogSlice, Period, Scope, scope_log_slice, site_timezone
+from reports.scope import LogSlice, Period, Scope, scope_log_slice
 from reports.styles import Styles, cell, grid, heading, stylesheet, text
 
 
@@ -72,7 +72,7 @@ def write_audit(
     """
     if generated_at.tzinfo is None or (now is not None and now.tzinfo is None):
         raise ValueError("generated_at and now must be timezone-aware")
-    fmt = Formatter.create(config, lang, site_timezone(config))
+    fmt = Display.create(config, lang)
     scope = Scope(Period(date_from, date_to, fmt.tz), site, department)
     judged_at = now or generated_at
     log = scope_log_slice(store, scope)
@@ -103,9 +103,9 @@ def write_audit(
                  keywords=(f"sha256:{log.sha256}",), lang=fmt.lang),
         Furniture(
             header=" · ".join([title, period, _site_text(scope, fmt)] + (
-                [fmt.option("departments", scope.department)] if scope.department else [])),
-            footer=fmt.t("report.footer", title=title, period=period,
-                         generated=fmt.moment(generated_at)),
+                [fmt.label("departments", scope.department)] if scope.department else [])),
+            footer=fmt.t("report.footer", generated=fmt.moment(generated_at),
+                         zone=fmt.zone_note()),
             page_label=lambda page, total: fmt.t("report.page", page=page, total=total),
             continued=lambda section: fmt.t("report.continued", section=section),
         ),
@@ -158,37 +158,37 @@ def _tally(store: Store, scope: Scope, config: Config, judged_at: datetime) -> _
     return _Tally(cards, overdue, late)
 
 
-def _period_text(period: Period, fmt: Formatter) -> str:
-    return fmt.t("report.period_range", first=fmt.day(period.first), last=fmt.day(period.last))
+def _period_text(period: Period, fmt: Display) -> str:
+    return fmt.period(period.first, period.last)
 
 
-def _scope_text(scope: Scope, fmt: Formatter) -> str:
+def _scope_text(scope: Scope, fmt: Display) -> str:
     parts = [fmt.t("report.scope.period", period=_period_text(scope.period, fmt)),
              fmt.t("report.scope.site", site=_site_text(scope, fmt))]
     if scope.department:
         parts.append(fmt.t("report.scope.department",
-                           department=fmt.option("departments", scope.department)))
+                           department=fmt.label("departments", scope.department)))
     return "; ".join(parts)
 
 
-def _site_text(scope: Scope, fmt: Formatter) -> str:
-    return fmt.option("sites", scope.site) if scope.site else fmt.t("report.all_sites")
+def _site_text(scope: Scope, fmt: Display) -> str:
+    return fmt.label("sites", scope.site) if scope.site else fmt.t("report.all_sites")
 
 
 def _heading(scope: Scope, log: LogSlice, cards: int, generated_at: datetime,
-             judged_at: datetime, fmt: Formatter, st: Styles) -> list[Flowable]:
+             judged_at: datetime, fmt: Display, st: Styles) -> list[Flowable]:
     rows = [
-        ("report.heading.period", _period_text(scope.period, fmt)),
-        ("report.heading.timezone", str(fmt.tz)),
+        ("report.heading.period", fmt.days(scope.period.first, scope.period.last)),
+        ("report.heading.timezone", fmt.zone_name(generated_at)),
         ("report.heading.site", _site_text(scope, fmt)),
     ]
     if scope.department:
-        rows.append(("report.heading.department", fmt.option("departments", scope.department)))
+        rows.append(("report.heading.department", fmt.label("departments", scope.department)))
     rows += [
         ("report.heading.generated_at", fmt.moment(generated_at)),
         ("report.heading.judged_at", fmt.moment(judged_at)),
-        ("report.heading.cards", str(cards)),
-        ("report.heading.events", str(log.events)),
+        ("report.heading.cards", fmt.number(cards)),
+        ("report.heading.events", fmt.number(log.events)),
     ]
     table_rows: list[list[object]] = [[cell(fmt.t(k), st.cell_bold), cell(v, st.cell)]
                                       for k, v in rows]
@@ -204,7 +204,7 @@ def _heading(scope: Scope, log: LogSlice, cards: int, generated_at: datetime,
     ]
 
 
-def _summary(tally: _Tally, judged_at: datetime, fmt: Formatter,
+def _summary(tally: _Tally, judged_at: datetime, fmt: Display,
              st: Styles) -> list[Flowable]:
     counts = metrics.kind_state_counts(tally.cards, fmt.config)
     # States down, kinds across: eight states never fit as columns once labels are Russian.
@@ -214,11 +214,13 @@ def _summary(tally: _Tally, judged_at: datetime, fmt: Formatter,
     rows: list[list[object]] = [head]
     for state in counts.states:
         rows.append([cell(fmt.state(state), st.cell)]
-                    + [cell(counts.get(k, state) or "", st.cell_right) for k in counts.kinds]
-                    + [cell(counts.state_total(state) or "", st.cell_right)])
+                    + [cell(_count(fmt, counts.get(k, state)), st.cell_right)
+                       for k in counts.kinds]
+                    + [cell(_count(fmt, counts.state_total(state)), st.cell_right)])
     rows.append([cell(fmt.t("report.summary.total"), st.cell_bold)]
-                + [cell(counts.kind_total(k), st.cell_right_bold) for k in counts.kinds]
-                + [cell(counts.total, st.cell_right_bold)])
+                + [cell(fmt.number(counts.kind_total(k)), st.cell_right_bold)
+                   for k in counts.kinds]
+                + [cell(fmt.number(counts.total), st.cell_right_bold)])
     first = 42 * mm
     columns = len(counts.kinds) + 1
     widths = [first] + [(FRAME_WIDTH - first) / columns] * columns
@@ -236,17 +238,22 @@ def _summary(tally: _Tally, judged_at: datetime, fmt: Formatter,
     return story
 
 
-def _overdue_table(late: list[tuple[Card, DeadlineStatus]], fmt: Formatter,
+def _count(fmt: Display, n: int) -> str:
+    """A count in a table, blank for none (a grid of zeros hides the few that matter)."""
+    return fmt.number(n) if n else ""
+
+
+def _overdue_table(late: list[tuple[Card, DeadlineStatus]], fmt: Display,
                    st: Styles) -> Flowable:
     head = ["report.overdue.card", "report.overdue.title", "report.overdue.deadline",
             "report.overdue.due", "report.overdue.owner", "report.overdue.escalated"]
     rows: list[list[object]] = [[cell(fmt.t(k), st.cell_head) for k in head]]
     for card, s in late:
         rows.append([cell(fmt.card_number(card.id), st.mono), cell(card.title, st.cell),
-                     cell(fmt.t(f"report.deadline.{s.deadline.kind}"), st.cell),
+                     cell(fmt.label("deadlines", s.deadline.kind), st.cell),
                      cell(fmt.moment(s.deadline.due), st.cell),
-                     cell(fmt.user(s.deadline.owner), st.cell),
-                     cell(fmt.user(s.escalated_to) if s.escalated_to else "—", st.cell)])
+                     cell(fmt.person(s.deadline.owner), st.cell),
+                     cell(fmt.person(s.escalated_to) if s.escalated_to else "—", st.cell)])
     widths = [19 * mm, 0.0, 24 * mm, 26 * mm, 32 * mm, 32 * mm]
     widths[1] = FRAME_WIDTH - sum(widths)
     return grid(rows, widths)
@@ -257,7 +264,7 @@ def _section(title: str, st: Styles, room: float) -> list[Flowable]:
     return [CondPageBreak(room), SectionMark("", outline=title, level=0), text(title, st.h1)]
 
 
-def _risks(tally: _Tally, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _risks(tally: _Tally, fmt: Display, st: Styles) -> list[Flowable]:
     """Risk heat map, escalated deadlines and actions done late."""
     config = fmt.config
     story = _section(fmt.t("report.audit.risk_heading"), st, 90 * mm)
@@ -269,7 +276,7 @@ def _risks(tally: _Tally, fmt: Formatter, st: Styles) -> list[Flowable]:
             charts.heat_map(dist.levels, risk.matrix(config), dist.cells, band_colors,
                             fmt.t("report.heatmap.likelihood"),
                             fmt.t("report.heatmap.severity")),
-            text(", ".join(f"{fmt.band(b)}: {n}" for b, n in dist.bands.items()), st.note)]))
+            text(fmt.tally("bands", dist.bands), st.note)]))
     else:
         story.append(text(fmt.t("report.risk.not_assessed"), st.note))
 
@@ -290,7 +297,7 @@ def _risks(tally: _Tally, fmt: Formatter, st: Styles) -> list[Flowable]:
     rows: list[list[object]] = [[cell(fmt.t(k), st.cell_head) for k in head]]
     for la in tally.late_actions:
         rows.append([cell(fmt.card_number(la.card.id), st.mono), cell(la.action.title, st.cell),
-                     cell(fmt.user(la.action.owner), st.cell), cell(fmt.moment(la.due), st.cell),
+                     cell(fmt.person(la.action.owner), st.cell), cell(fmt.moment(la.due), st.cell),
                      cell(fmt.moment(la.done_at), st.cell)])
     widths = [19 * mm, 0.0, 40 * mm, 27 * mm, 27 * mm]
     widths[1] = FRAME_WIDTH - sum(widths)

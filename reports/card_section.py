@@ -27,11 +27,10 @@ from reportlab.platypus import (
 
 from forms import risk
 from forms.card import Card, Rating
-from forms.cardjson import history_summary
 from forms.deadlines import DeadlineStatus
+from forms.display import Display
 from reports import fonts
 from reports.document import FRAME_WIDTH, SectionMark
-from reports.formatting import Formatter
 from reports.styles import (
     ALERT,
     RULE,
@@ -50,7 +49,7 @@ LABEL_WIDTH = 34 * mm
 _SHOWN_ABOVE = frozenset({"title", "site", "department"})
 
 
-def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Formatter,
+def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Display,
                  st: Styles, blobs: Path | None = None) -> list[Flowable]:
     label = f"№ {fmt.card_number(card.id)} «{card.title}»"
     head: list[Flowable] = [
@@ -59,7 +58,7 @@ def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Formatter,
         HRFlowable(width="100%", thickness=0.6, color=RULE, spaceBefore=2, spaceAfter=4),
         text(card.title or "—", st.h2),
         text(" · ".join((fmt.kind(card.kind), f"№ {fmt.card_number(card.id)}",
-                         fmt.state(card.state))), st.note),
+                         fmt.state(card.state, card.kind))), st.note),
         _overview(card, statuses, fmt, st),
     ]
     story: list[Flowable] = [KeepTogether(head)]
@@ -76,15 +75,15 @@ def card_section(card: Card, statuses: list[DeadlineStatus], fmt: Formatter,
     return story
 
 
-def _overview(card: Card, statuses: list[DeadlineStatus], fmt: Formatter, st: Styles) -> Flowable:
+def _overview(card: Card, statuses: list[DeadlineStatus], fmt: Display, st: Styles) -> Flowable:
     f = card.fields
-    reporter = fmt.t("report.anonymous") if card.anonymous else fmt.user(card.reporter)
+    reporter = fmt.actor(None) if card.anonymous else fmt.person(card.reporter)
     pairs = [
-        ("report.card.site", fmt.option("sites", f.get("site")),
-         "report.card.department", fmt.option("departments", f.get("department"))),
+        ("report.card.site", fmt.label("sites", f.get("site")),
+         "report.card.department", fmt.label("departments", f.get("department"))),
         ("report.card.filed_at", fmt.moment(card.filed_at),
          "report.card.reporter", reporter),
-        ("report.card.supervisor", fmt.user(card.supervisor),
+        ("report.card.supervisor", fmt.person(card.supervisor),
          "report.card.closed_at", fmt.moment(card.closed_at)),
     ]
     # Kind and state are in the line under the title; the full id is what `safecard show`
@@ -101,16 +100,16 @@ def _overview(card: Card, statuses: list[DeadlineStatus], fmt: Formatter, st: St
                 zebra=False)
 
 
-def _deadline_text(statuses: list[DeadlineStatus], fmt: Formatter) -> str:
+def _deadline_text(statuses: list[DeadlineStatus], fmt: Display) -> str:
     """Markup listing the deadlines missed (in red) or met late; one calm line otherwise."""
     parts = []
     for s in statuses:
         d = s.deadline
-        what = fmt.t(f"report.deadline.{d.kind}")
+        what = fmt.label("deadlines", d.kind)
         if s.overdue:
             line = fmt.t("report.deadline.overdue", what=what, due=fmt.moment(d.due))
             if s.escalated_to:
-                line += " " + fmt.t("report.deadline.escalated", to=fmt.user(s.escalated_to))
+                line += " " + fmt.t("report.deadline.escalated", to=fmt.person(s.escalated_to))
             parts.append(f'<font color="{ALERT_HEX}">{escape(line)}</font>')
         elif s.late:
             parts.append(escape(fmt.t("report.deadline.late", what=what, due=fmt.moment(d.due),
@@ -120,7 +119,7 @@ def _deadline_text(statuses: list[DeadlineStatus], fmt: Formatter) -> str:
     return "<br/>".join(parts)
 
 
-def _fields(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _fields(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     kind = fmt.config.kind(card.kind)
     specs = [s for s in (kind.fields if kind else ()) if s.name not in _SHOWN_ABOVE]
     short = [s for s in specs if s.type != "longtext"]
@@ -145,7 +144,7 @@ def _fields(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
 PHOTO_BOX = (55 * mm, 45 * mm)  # the largest a photo is printed, width × height
 
 
-def _photos(card: Card, fmt: Formatter, st: Styles, blobs: Path | None) -> list[Flowable]:
+def _photos(card: Card, fmt: Display, st: Styles, blobs: Path | None) -> list[Flowable]:
     """The card's photos, scaled to fit PHOTO_BOX with their proportions kept, three a row.
     Blobs are content-addressed (`<sha256>.jpg`); a photo not in the store is named instead.
     ReportLab reads each file when the page is drawn, so photos are never all in memory."""
@@ -176,7 +175,7 @@ def _photos(card: Card, fmt: Formatter, st: Styles, blobs: Path | None) -> list[
     return story + missing
 
 
-def _risk(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _risk(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     story = heading(fmt.t("report.risk.heading"), st.h3)
     ratings = [(k, r) for k, r in (("report.risk.initial", card.risk_initial),
                                    ("report.risk.residual", card.risk_residual)) if r]
@@ -199,17 +198,16 @@ def _risk(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
         if r.note:
             story.append(text(f"{fmt.t(key)}: {r.note}", st.note))
     if card.effective is not None:
-        story.append(text(fmt.t("report.risk.effective",
-                                answer=fmt.t("report.yes" if card.effective else "report.no")),
+        story.append(text(fmt.t("report.risk.effective", answer=fmt.yes_no(card.effective)),
                           st.body))
     if card.risk_acceptance:
         story.append(text(fmt.t("report.risk.acceptance", text=card.risk_acceptance), st.body))
     return story
 
 
-def _rating_row(label: str, r: Rating, fmt: Formatter, st: Styles) -> list[object]:
+def _rating_row(label: str, r: Rating, fmt: Display, st: Styles) -> list[object]:
     return [cell(label, st.cell_bold), cell(r.degree, st.cell), cell(r.scale, st.cell),
-            cell(r.frequency, st.cell), cell(fmt.t(f"report.compliance.{r.compliance}"), st.cell),
+            cell(r.frequency, st.cell), cell(fmt.label("compliance", r.compliance), st.cell),
             cell(r.score, st.cell), fmt.band(r.band)]  # plain: the cell's colours apply
 
 
@@ -219,7 +217,7 @@ def _ink_on(background: colors.Color) -> colors.Color:
     return colors.black if luminance > 0.6 else colors.white
 
 
-def _outcome(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _outcome(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     story: list[Flowable] = []
     if card.resolution:
         story += [*heading(fmt.t("report.card.resolution"), st.label, 15 * mm),
@@ -230,7 +228,7 @@ def _outcome(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
     return story
 
 
-def _actions(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _actions(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     story = heading(fmt.t("report.actions.heading"), st.h3)
     if not card.actions:
         return [*story, text(fmt.t("report.actions.none"), st.note)]
@@ -238,9 +236,10 @@ def _actions(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
             "report.actions.owner", "report.actions.due", "report.actions.status",
             "report.actions.done_at"]
     records = [
-        [cell(n, st.cell), a.title + (f"\n{a.note}" if a.note else ""),
-         cell(fmt.option("action_types", a.type), st.cell), cell(fmt.user(a.owner), st.cell),
-         cell(fmt.day(a.due), st.cell), cell(fmt.option("action_status", a.status), st.cell),
+        [cell(n, st.cell),
+         a.title + ("\n" + fmt.t("value.action_note", note=a.note) if a.note else ""),
+         cell(fmt.label("action_types", a.type), st.cell), cell(fmt.person(a.owner), st.cell),
+         cell(fmt.day(a.due), st.cell), cell(fmt.label("action_status", a.status), st.cell),
          cell(fmt.day(a.done_at), st.cell)]
         for n, a in enumerate(card.actions.values(), start=1)
     ]
@@ -250,19 +249,20 @@ def _actions(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
                                 long_col=1, style=st.cell)]
 
 
-def _conflicts(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _conflicts(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     return [
         text(fmt.t("report.card.conflict", at=fmt.moment(c.at), actor=fmt.actor(c.actor),
-                   wanted=fmt.state(c.wanted), kept=fmt.state(c.kept)), st.note)
+                   wanted=fmt.state(c.wanted, card.kind), kept=fmt.state(c.kept, card.kind)),
+             st.note)
         for c in card.conflicts
     ]
 
 
-def _history(card: Card, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _history(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     head = ["report.history.at", "report.history.actor", "report.history.event"]
     records = [
         [cell(fmt.moment(h.at), st.cell), cell(fmt.actor(h.actor), st.cell),
-         history_summary(h, fmt.config, fmt.lang)]
+         fmt.history(h)]
         for h in card.history
     ]
     widths = [29 * mm, 52 * mm]

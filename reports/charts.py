@@ -7,7 +7,7 @@ is set here explicitly (the PDF tests run pdffonts over every report to catch a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -149,9 +149,10 @@ def trend_lines(periods: Sequence[str], series: Sequence[Sequence[float]],
 
 
 def percent_bars(labels: Sequence[str], values: Sequence[float | None], width: float,
-                 empty: str) -> Drawing:
-    """One horizontal 0–100 % gauge per label (e.g. in-SLA % per deadline kind); a value of
-    None (nothing fell due) is drawn as an empty track with `empty` written in it."""
+                 empty: str, percent: Callable[[float], str]) -> Drawing:
+    """One horizontal 0–100 % gauge per label (e.g. in-SLA % per deadline kind), its value
+    written by `percent`; a value of None (nothing fell due) is drawn as an empty track with
+    `empty` written in it."""
     row = 8 * mm
     height = row * max(len(labels), 1) + 2 * mm
     drawing = _drawing(width, height)
@@ -171,7 +172,7 @@ def percent_bars(labels: Sequence[str], values: Sequence[float | None], width: f
                 colors.HexColor("#f9a825") if value >= 70 else colors.HexColor("#c62828"))
         drawing.add(Rect(label_room, y + 1 * mm, track * max(0.0, min(value, 100)) / 100,
                          5 * mm, fillColor=fill, strokeColor=None))
-        drawing.add(String(label_room + track + 2 * mm, y + 2.2 * mm, f"{value:.0f} %",
+        drawing.add(String(label_room + track + 2 * mm, y + 2.2 * mm, percent(value),
                            fontName=fonts.SANS_BOLD, fontSize=8, fillColor=INK))
     return drawing
 

@@ -49,7 +49,7 @@ class Furniture:
     """What every page carries besides the story."""
 
     header: str  # running header from page 2 on (the first page has the title)
-    footer: str  # left side of the footer: report, scope, generation time
+    footer: str  # left side of the footer: generation time (the header names the report)
     page_label: Callable[[int, int], str]  # (page, total) -> "Страница 2 из 7"
     continued: Callable[[str], str] = str  # section label -> "продолжение: …" in the header
 

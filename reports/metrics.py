@@ -342,8 +342,9 @@ def steps_skipped(cards: Iterable[Card], config: Config) -> dict[str, int]:
 @dataclass(frozen=True)
 class Recurrence:
     """Cards of one kind with the same category (cause for complaints) at the same site and
-    location. `cards` are those in the period, oldest first; `repeats_of_closed` are those
-    filed after an earlier card of the same group had been closed (its actions did not work)."""
+    location (compared without case and extra spaces; `location` as the first card wrote it).
+    `cards` are those in the period, oldest first; `repeats_of_closed` are those filed after
+    an earlier card of the same group had been closed (its actions did not work)."""
 
     kind: str
     category: str
@@ -383,7 +384,8 @@ def recurring_problems(cards: Iterable[Card], earlier: Iterable[Card] = ()) -> l
         repeats = tuple(c for c in members
                         if any(t < c.filed_at for t in closed.get(key, ())))  # type: ignore[operator]
         if len(members) >= 2 or repeats:
-            result.append(Recurrence(*key, tuple(members), repeats))
+            written = " ".join(value_of(members[0], "location").split())
+            result.append(Recurrence(*key[:3], written, tuple(members), repeats))
     result.sort(key=lambda r: (-r.count, -len(r.repeats_of_closed), r.kind, r.category, r.site,
                                r.location))
     return result

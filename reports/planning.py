@@ -26,17 +26,16 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer
 from forms import risk as risk_rules
 from forms.card import Card
 from forms.config import Config
+from forms.display import MINUS, Display
 from forms.store.repo import CardQuery, Store
 from reports import charts, metrics
 from reports.document import FRAME_WIDTH, Furniture, Metadata, ReportDocument
-from reports.formatting import Formatter
 from reports.scope import (
     Period,
     parse_period,
     period_months,
     period_name,
     previous_period,
-    site_timezone,
     trailing_periods,
 )
 from reports.styles import Styles, cell, grid, heading, stylesheet, text
@@ -55,7 +54,7 @@ class PlanningData:
     previous_cards: list[Card]
     current: metrics.PeriodFigures
     before: metrics.PeriodFigures
-    trend: list[tuple[str, dict[str, int]]]  # (period name, cards by kind), oldest first
+    trend: list[tuple[Period, dict[str, int]]]  # cards by kind per period, oldest first
     recurring: list[metrics.Recurrence]
     overdue: list[metrics.DeadlineItem]
     agenda: list[Card]
@@ -87,8 +86,7 @@ def collect(store: Store, config: Config, *, period: Period, site: str | None,
         previous_cards=previous_cards,
         current=metrics.summarize(cards, config, now),
         before=metrics.summarize(previous_cards, config, now),
-        trend=[(period_name(p), metrics.count_by(b, "kind")) for p, b in zip(window, buckets,
-                                                                           strict=True)],
+        trend=[(p, metrics.count_by(b, "kind")) for p, b in zip(window, buckets, strict=True)],
         recurring=metrics.recurring_problems(cards, earlier),
         overdue=metrics.overdue_items(open_cards, config, now),
         agenda=metrics.agenda(open_cards, config),
@@ -109,24 +107,16 @@ class MetricTable:
     rows: list[list[Any]]  # raw values: str, int, float or None (no value)
 
 
-def _num(fmt: Formatter, value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    out = f"{value:,.{digits}f}".replace(",", "\u202f").replace("-", "−")
-    return out.replace(".", ",") if fmt.lang == "ru" else out
-
-
-def _delta(fmt: Formatter, ch: metrics.Change, digits: int = 0, *, percent: bool = True) -> str:
-    d = ch.delta
-    sign = "+" if d > 0 else "−" if d < 0 else "±"
-    out = sign + _num(fmt, abs(d), digits)
-    if percent and ch.percent is not None and d:
-        out += f" ({'+' if ch.percent > 0 else '−'}{_num(fmt, abs(ch.percent), 0)} %)"
+def _delta(fmt: Display, ch: metrics.Change, digits: int = 0, *, percent: bool = True) -> str:
+    """«+3 (+12 %)», «−0,62», «±0»."""
+    out = fmt.signed(ch.delta, digits)
+    if percent and ch.percent is not None and ch.delta:
+        out += f" ({'+' if ch.percent > 0 else MINUS}{fmt.percent(abs(ch.percent))})"
     return out
 
 
 def _count_table(key: str, title: str, first: str, current: dict[str, int],
-                 previous: dict[str, int], label: Any, fmt: Formatter) -> MetricTable:
+                 previous: dict[str, int], label: Any, fmt: Display) -> MetricTable:
     rows = [[label(k), ch.current, ch.previous, ch.delta]
             for k, ch in metrics.compare_counts(current, previous).items()]
     return MetricTable(key, title, [first, fmt.t("report.planning.current"),
@@ -134,7 +124,7 @@ def _count_table(key: str, title: str, first: str, current: dict[str, int],
                                     fmt.t("report.planning.change")], rows)
 
 
-def tables(data: PlanningData, fmt: Formatter) -> list[MetricTable]:
+def tables(data: PlanningData, fmt: Display) -> list[MetricTable]:
     c, p = data.current, data.before
     t = fmt.t
     cols = [t("report.planning.figure"), t("report.planning.current"),
@@ -158,7 +148,7 @@ def tables(data: PlanningData, fmt: Formatter) -> list[MetricTable]:
     key_rows.append(pair(t("report.planning.k.resolve_mean"), c.resolve.mean_hours,
                          p.resolve.mean_hours))
     for kind in metrics.DEADLINE_KINDS:
-        key_rows.append(pair(t("report.planning.k.sla", what=t(f"report.deadline.{kind}")),
+        key_rows.append(pair(t("report.planning.k.sla", what=fmt.label("deadlines", kind)),
                              c.sla[kind].percent, p.sla[kind].percent))
     key_rows.append(pair(t("report.planning.k.actions_on_time"), c.actions.on_time_percent,
                          p.actions.on_time_percent))
@@ -168,8 +158,7 @@ def tables(data: PlanningData, fmt: Formatter) -> list[MetricTable]:
                              data.ltifr.value if data.ltifr else None,
                              data.ltifr_before.value if data.ltifr_before else None, 3))
     out = [MetricTable("key_figures", t("report.planning.key_heading"), cols, key_rows)]
-    first = t("report.planning.value")
-    for key, _dim, a, b, lst in (
+    for key, dim, a, b, lst in (
         ("by_category", "category", c.by_category, p.by_category, "hazard_categories"),
         ("by_site", "site", c.by_site, p.by_site, "sites"),
         ("by_department", "department", c.by_department, p.by_department, "departments"),
@@ -178,50 +167,51 @@ def tables(data: PlanningData, fmt: Formatter) -> list[MetricTable]:
          "emotional_states"),
         ("complaint_outcomes", "outcome", c.by_outcome, p.by_outcome, "complaint_outcomes"),
     ):
-        out.append(_count_table(key, t(f"report.planning.t.{key}"), first, a, b,
-                                lambda k, lst=lst: fmt.option(lst, k), fmt))
-    out.append(_count_table("steps_skipped", t("report.planning.t.steps_skipped"), first,
+        out.append(_count_table(key, t(f"report.planning.t.{key}"), fmt.field(dim), a, b,
+                                lambda k, lst=lst: fmt.label(lst, k), fmt))
+    out.append(_count_table("steps_skipped", t("report.planning.t.steps_skipped"),
+                            t("report.planning.step"),
                             c.steps_skipped, p.steps_skipped,
-                            lambda k: fmt.option("complaint_steps", k), fmt))
+                            lambda k: fmt.label("complaint_steps", k), fmt))
     out.append(MetricTable(
         "sla", t("report.planning.t.sla"),
         [t("report.planning.deadline"), t("report.planning.due"), t("report.planning.on_time"),
          t("report.planning.percent")],
-        [[t(f"report.deadline.{k}"), s.due, s.on_time,
+        [[fmt.label("deadlines", k), s.due, s.on_time,
           None if s.percent is None else round(s.percent, 1)] for k, s in c.sla.items()]))
     out.append(MetricTable(
         "recurring", t("report.planning.t.recurring"),
         [t("report.planning.problem"), t("report.card.site"), t("report.planning.location"),
          t("report.planning.cards"), t("report.planning.repeats")],
-        [[fmt.option("hazard_categories" if r.kind == "hazard" else "complaint_causes",
-                     r.category), fmt.option("sites", r.site), r.location or "—", r.count,
+        [[fmt.label("hazard_categories" if r.kind == "hazard" else "complaint_causes",
+                     r.category), fmt.label("sites", r.site), r.location or "—", r.count,
           len(r.repeats_of_closed)] for r in data.recurring]))
     out.append(MetricTable(
         "overdue", t("report.planning.t.overdue"),
         [t("report.overdue.card"), t("report.overdue.title"), t("report.overdue.deadline"),
          t("report.overdue.due"), t("report.overdue.owner"), t("report.overdue.escalated")],
-        [[fmt.card_number(i.card.id), i.card.title, t(f"report.deadline.{i.status.deadline.kind}"),
-          fmt.moment(i.status.deadline.due), fmt.user(i.owner),
-          fmt.user(i.status.escalated_to) if i.status.escalated_to else "—"]
+        [[fmt.card_number(i.card.id), i.card.title, fmt.label("deadlines", i.status.deadline.kind),
+          fmt.moment(i.status.deadline.due), fmt.person(i.owner),
+          fmt.person(i.status.escalated_to) if i.status.escalated_to else "—"]
          for i in data.overdue]))
     out.append(MetricTable(
         "agenda", t("report.planning.t.agenda"),
         [t("report.overdue.card"), t("report.overdue.title"), t("report.planning.state"),
          t("report.risk.band"), t("report.card.supervisor"), t("report.card.filed_at")],
-        [[fmt.card_number(a.id), a.title, fmt.state(a.state),
-          fmt.band(a.risk_band) if a.risk_band else "—", fmt.user(a.supervisor),
+        [[fmt.card_number(a.id), a.title, fmt.state(a.state, a.kind),
+          fmt.band(a.risk_band) if a.risk_band else "—", fmt.person(a.supervisor),
           fmt.day(a.filed_at)] for a in data.agenda]))
     kinds = list(fmt.config.kinds)
     kind_cols = [fmt.kind(k) for k in kinds]
     out.append(MetricTable(
         "best_worker", t("report.planning.t.best_worker"),
         [t("report.planning.person"), *kind_cols, t("report.summary.total")],
-        [[fmt.user(p_.key), *(p_.by_kind.get(k, 0) for k in kinds), p_.total]
+        [[fmt.person(p_.key), *(p_.by_kind.get(k, 0) for k in kinds), p_.total]
          for p_ in data.motivation.people[:TOP]]))
     out.append(MetricTable(
         "best_unit", t("report.planning.t.best_unit"),
         [t("report.planning.unit"), *kind_cols, t("report.summary.total")],
-        [[fmt.option("departments", u.key), *(u.by_kind.get(k, 0) for k in kinds), u.total]
+        [[fmt.label("departments", u.key), *(u.by_kind.get(k, 0) for k in kinds), u.total]
          for u in data.motivation.units[:TOP]]))
     return out
 
@@ -248,15 +238,15 @@ def write_planning(store: Store, config: Config, *, period: str, site: str | Non
     """
     if generated_at.tzinfo is None or (now is not None and now.tzinfo is None):
         raise ValueError("generated_at and now must be timezone-aware")
-    fmt = Formatter.create(config, lang, site_timezone(config))
+    fmt = Display.create(config, lang)
     p = parse_period(period, fmt.tz)
     judged_at = now or generated_at
     data = collect(store, config, period=p, site=site, now=judged_at)
     st = stylesheet()
     story = _story(data, fmt, st, generated_at)
     title = fmt.t("report.planning.title")
-    name = period_name(p)
-    site_text = fmt.option("sites", site) if site else fmt.t("report.all_sites")
+    name = fmt.period(p.first, p.last)
+    site_text = fmt.label("sites", site) if site else fmt.t("report.all_sites")
     doc = ReportDocument(
         out,
         Metadata(title=f"{title}, {name}",
@@ -265,34 +255,35 @@ def write_planning(store: Store, config: Config, *, period: str, site: str | Non
                  lang=fmt.lang),
         Furniture(
             header=" · ".join([title, name, site_text]),
-            footer=fmt.t("report.footer", title=title, period=name,
-                         generated=fmt.moment(generated_at)),
+            footer=fmt.t("report.footer", generated=fmt.moment(generated_at),
+                         zone=fmt.zone_note()),
             page_label=lambda page, total: fmt.t("report.page", page=page, total=total),
         ),
     )
     pages = doc.render(story)
-    return PlanningSummary(out, name, site, len(data.cards), len(data.previous_cards), pages)
+    return PlanningSummary(out, period_name(p), site, len(data.cards), len(data.previous_cards),
+                           pages)
 
 
-def _range(p: Period, fmt: Formatter) -> str:
-    return fmt.t("report.period_range", first=fmt.day(p.first), last=fmt.day(p.last))
+def _range(p: Period, fmt: Display) -> str:
+    return fmt.days(p.first, p.last)
 
 
-def _story(data: PlanningData, fmt: Formatter, st: Styles,
+def _story(data: PlanningData, fmt: Display, st: Styles,
            generated_at: datetime) -> list[Flowable]:
     t = fmt.t
     by_key = {tb.key: tb for tb in tables(data, fmt)}
     story: list[Flowable] = [
         text(t("report.planning.title"), st.title),
-        text(t("report.planning.subtitle", period=period_name(data.period),
-               previous=period_name(data.previous)), st.subtitle),
+        text(fmt.compared((data.period.first, data.period.last),
+                          (data.previous.first, data.previous.last)), st.subtitle),
     ]
     head_rows = [
         ("report.planning.period", _range(data.period, fmt)),
         ("report.planning.previous_period", _range(data.previous, fmt)),
-        ("report.heading.site", fmt.option("sites", data.site) if data.site
+        ("report.heading.site", fmt.label("sites", data.site) if data.site
          else t("report.all_sites")),
-        ("report.heading.timezone", str(fmt.tz)),
+        ("report.heading.timezone", fmt.zone_name(generated_at)),
         ("report.heading.generated_at", fmt.moment(generated_at)),
         ("report.heading.judged_at", fmt.moment(data.now)),
     ]
@@ -309,9 +300,10 @@ def _story(data: PlanningData, fmt: Formatter, st: Styles,
     # Complaints: what customers felt and how the five steps were followed.
     story += heading(t("report.planning.complaints_heading"), st.h1, 50 * mm)
     loyalty = data.current.loyalty
-    story.append(text(t("report.planning.loyalty", value=_num(fmt, loyalty.value, 2),
-                        positive=loyalty.positive, negative=loyalty.negative,
-                        previous=_num(fmt, data.before.loyalty.value, 2)), st.body))
+    story.append(text(t("report.planning.loyalty", value=fmt.number(loyalty.value, 2),
+                        positive=fmt.number(loyalty.positive),
+                        negative=fmt.number(loyalty.negative),
+                        previous=fmt.number(data.before.loyalty.value, 2)), st.body))
     for key in ("complaint_causes", "emotional_states", "complaint_outcomes", "steps_skipped"):
         story += _table_section(by_key[key], fmt, st, level=st.h3)
 
@@ -324,21 +316,23 @@ def _story(data: PlanningData, fmt: Formatter, st: Styles,
                             widths=[19 * mm, 0.0, 26 * mm, 20 * mm, 34 * mm, 21 * mm])
     story += heading(t("report.planning.motivation_heading"), st.h1, 50 * mm)
     story.append(text(t("report.planning.motivation_note",
-                        anonymous=data.motivation.anonymous), st.note))
+                        anonymous=fmt.number(data.motivation.anonymous)), st.note))
     for key in ("best_worker", "best_unit"):
         story += _table_section(by_key[key], fmt, st, level=st.h3)
     story += heading(t("report.planning.ltifr_heading"), st.h1, 30 * mm)
     if data.ltifr is None:
         story.append(text(t("report.planning.ltifr_none"), st.note))
     else:
-        story.append(text(t("report.planning.ltifr", value=_num(fmt, data.ltifr.value, 2),
-                            injuries=data.ltifr.injuries,
-                            hours=_num(fmt, data.ltifr.man_hours, 0),
-                            months=", ".join(data.ltifr.months)), st.body))
+        months = [parse_period(m, fmt.tz) for m in data.ltifr.months]
+        story.append(text(t("report.planning.ltifr", value=fmt.number(data.ltifr.value, 2),
+                            injuries=fmt.number(data.ltifr.injuries),
+                            hours=fmt.number(data.ltifr.man_hours),
+                            months=", ".join(fmt.period(m.first, m.last) for m in months)),
+                          st.body))
     return story
 
 
-def _table_section(table: MetricTable, fmt: Formatter, st: Styles, *, level: Any = None,
+def _table_section(table: MetricTable, fmt: Display, st: Styles, *, level: Any = None,
                    widths: Sequence[float] | None = None
                    ) -> list[Flowable]:
     story = heading(table.title, level or st.h1, 35 * mm)
@@ -364,10 +358,10 @@ def _table_section(table: MetricTable, fmt: Formatter, st: Styles, *, level: Any
                                        percent=not rate)
                                 if ch else "—", st.cell_right))
             elif isinstance(v, float):
-                row.append(cell(_num(fmt, v, 2 if abs(v) < 1.5 and v != 0 else 1),
+                row.append(cell(fmt.number(v, 2 if abs(v) < 1.5 and v != 0 else 1),
                                 st.cell_right))
             else:
-                row.append(cell("—" if v is None else v, st.cell_right))
+                row.append(cell(fmt.number(v), st.cell_right))
         rows.append(row)
     if widths is None:
         first = 70 * mm if len(table.columns) <= 4 else 55 * mm
@@ -379,13 +373,13 @@ def _table_section(table: MetricTable, fmt: Formatter, st: Styles, *, level: Any
     return [*story, grid(rows, col_widths)]
 
 
-def _charts(data: PlanningData, fmt: Formatter, st: Styles) -> list[Flowable]:
+def _charts(data: PlanningData, fmt: Display, st: Styles) -> list[Flowable]:
     t = fmt.t
-    names = [period_name(data.period), period_name(data.previous)]
+    names = [fmt.period_short(p.first, p.last) for p in (data.period, data.previous)]
     story: list[Flowable] = heading(t("report.planning.charts_heading"), st.h1, 80 * mm)
     cats = metrics.compare_counts(data.current.by_category, data.before.by_category)
     if cats:
-        labels = [fmt.option("hazard_categories", k) for k in cats]
+        labels = [fmt.label("hazard_categories", k) for k in cats]
         story.append(KeepTogether([
             text(t("report.planning.chart.categories"), st.h3),
             charts.grouped_bars(labels, [[ch.current for ch in cats.values()],
@@ -394,14 +388,15 @@ def _charts(data: PlanningData, fmt: Formatter, st: Styles) -> list[Flowable]:
     kinds = list(fmt.config.kinds)
     story.append(KeepTogether([
         text(t("report.planning.chart.trend", count=len(data.trend)), st.h3),
-        charts.trend_lines([n for n, _ in data.trend],
+        charts.trend_lines([fmt.period_short(p.first, p.last) for p, _ in data.trend],
                            [[counts.get(k, 0) for _, counts in data.trend] for k in kinds],
                            [fmt.kind(k) for k in kinds], FRAME_WIDTH)]))
     story.append(KeepTogether([
-        text(t("report.planning.chart.sla", period=period_name(data.period)), st.h3),
-        charts.percent_bars([t(f"report.deadline.{k}") for k in metrics.DEADLINE_KINDS],
+        text(t("report.planning.chart.sla", period=fmt.period(data.period.first,
+                                                               data.period.last)), st.h3),
+        charts.percent_bars([fmt.label("deadlines", k) for k in metrics.DEADLINE_KINDS],
                             [data.current.sla[k].percent for k in metrics.DEADLINE_KINDS],
-                            FRAME_WIDTH, t("report.planning.nothing_due"))]))
+                            FRAME_WIDTH, t("report.planning.nothing_due"), fmt.percent)]))
     dist = data.current.risk
     if dist.assessed:
         cfg = fmt.config
@@ -410,5 +405,5 @@ def _charts(data: PlanningData, fmt: Formatter, st: Styles) -> list[Flowable]:
             text(t("report.heatmap.heading"), st.h3),
             charts.heat_map(dist.levels, risk_rules.matrix(cfg), dist.cells, colors_,
                             t("report.heatmap.likelihood"), t("report.heatmap.severity")),
-            text(", ".join(f"{fmt.band(b)}: {n}" for b, n in dist.bands.items()), st.note)]))
+            text(fmt.tally("bands", dist.bands), st.note)]))
     return story

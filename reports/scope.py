@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from forms.card import Card
 from forms.config import Config
@@ -31,7 +30,7 @@ EVENT_KEYS = ("id", "card_id", "type", "hlc", "actor", "payload", "device_id", "
 
 
 def site_timezone(config: Config) -> tzinfo:
-    return ZoneInfo(str(config.sla["calendar"]["timezone"]))
+    return config.zone
 
 
 @dataclass(frozen=True)

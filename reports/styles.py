@@ -8,6 +8,7 @@ FONTNAME) name Helvetica; nothing here inherits from them, so no base-14 font ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -235,7 +236,9 @@ def grid(rows: list[list[Any]], widths: list[float], *extra: tuple[Any, ...],
          header: bool = True, zebra: bool = True) -> Table:
     """A table with fixed column widths (fast, and never wider than the frame) whose header
     row repeats on every page it spans. A row taller than a page may split inside rather
-    than fail the whole report; `record_grid` keeps long text from needing that."""
+    than fail the whole report; `record_grid` keeps long text from needing that. Columns
+    are first widened to hold their longest word (`fit_words`)."""
+    widths = fit_words(rows, widths, extra)
     looks = [[CellLook("cell") for _ in row] for row in rows]
     own: list[tuple[CellStyle, dict[str, Any]]] = []
     data = [[_resolve(value, widths[c], looks[r][c], own) for c, value in enumerate(row)]
@@ -248,6 +251,37 @@ def grid(rows: list[list[Any]], widths: list[float], *extra: tuple[Any, ...],
         for name, value in values.items():
             setattr(look, name, value)
     return table
+
+
+def fit_words(rows: list[list[Any]], widths: list[float],
+              commands: Sequence[tuple[Any, ...]] = ()) -> list[float]:
+    """The column widths with every column wide enough for the longest word of its cells,
+    the room taken from columns that can spare it: ReportLab would otherwise break a word
+    that does not fit inside itself («Критическ|ий»). A word no column can make room for
+    (a pasted 200-character token) is still broken, as the last resort."""
+    spanned = {(cmd[1][1] % len(rows), cmd[1][0] % len(widths))
+               for cmd in commands if cmd[0] == "SPAN"}
+    need = [0.0] * len(widths)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, Cell) and (r, c) not in spanned:
+                st = value.style
+                word = max((stringWidth(w, st.fontName, st.fontSize)
+                            for w in value.value.split()), default=0.0)
+                need[c] = max(need[c], word + 2 * CELL_PADDING_X + 0.5)
+    fitted = list(widths)
+    for c in sorted(range(len(fitted)), key=lambda i: fitted[i] - need[i]):
+        short = need[c] - fitted[c]
+        for donor in sorted(range(len(fitted)), key=lambda i: need[i] - fitted[i]):
+            if short <= 0:
+                break
+            spare = fitted[donor] - max(need[donor], 10 * mm)
+            if donor != c and spare > 0:
+                given = min(spare, short)
+                fitted[donor] -= given
+                fitted[c] += given
+                short -= given
+    return fitted
 
 
 def _resolve(value: Any, width: float, look: CellStyle,

@@ -37,7 +37,7 @@ def test_chunks_file_every_good_line_in_order(safecard_home: Path, tmp_path: Pat
     assert main(["--user", "ivanov", "import", str(path)]) == 2
     out, err = capsys.readouterr()
     ids = [line.split()[0] for line in out.splitlines()]
-    assert len(ids) == 4 and "Код квитанции" in out.splitlines()[2]
+    assert len(ids) == 4 and "Код обращения" in out.splitlines()[2]
     assert err.index("строка 2") < err.index("строка 4")
     store = _store(safecard_home)
     try:

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QLabel
 from desktop.card_form import CardForm
 from desktop.main_window import MainWindow
 from forms import receipt
-from forms.i18n import field_error_text, field_label
 from forms.store.repo import CardQuery
 from tests.desktop.helpers import type_text
 
@@ -57,8 +56,7 @@ def test_an_invalid_form_shows_each_message_by_its_field_and_saves_nothing(
     qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
 
     qtbot.waitUntil(lambda: form.errors["title"].isVisible())
-    assert form.errors["title"].text() == field_error_text("title", "required", {})
-    assert field_label("title") in form.errors["title"].text()
+    assert form.errors["title"].text() == "«Заголовок»: поле обязательно — заполните его."
     assert form.errors["category"].isVisible()
     assert not form.errors["description"].isVisible()
     assert form.general_error.isVisible()
@@ -112,7 +110,8 @@ def test_a_field_an_admin_adds_to_kinds_json_appears_and_is_filed(qtbot, home, t
 
     raw = load_raw()
     raw["kinds"]["kinds"]["hazard"]["fields"].append(
-        {"name": "shift", "type": "text", "max_length": 40})
+        {"name": "shift", "type": "text", "max_length": 40,
+         "label": {"ru": "Смена", "en": "Shift"}})
     (home.path / "config").mkdir()
     (home.path / "config" / "kinds.json").write_text(
         json.dumps(raw["kinds"], ensure_ascii=False), "utf-8")
@@ -124,6 +123,7 @@ def test_a_field_an_admin_adds_to_kinds_json_appears_and_is_filed(qtbot, home, t
         form = window.card_form
         fill_hazard(form)
         assert "shift" in form.editors
+        assert form.editors["shift"].label() == "Смена"  # the admin's label, not the name
         type_text(form.editors["shift"].edit, "ночная")
         qtbot.mouseClick(form.submit, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: store.count_cards() == 1)

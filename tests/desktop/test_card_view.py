@@ -6,10 +6,10 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
-from desktop.formatting import local_time
 from desktop.main_window import MainWindow
-from forms.cardjson import history_summary
+from forms.display import Display
 from forms.service import CardService
 from tests.desktop.helpers import hazard
 
@@ -28,17 +28,19 @@ def test_the_card_view_shows_every_history_entry(qtbot, window: MainWindow, serv
     assert [e.type for e in card.history] == ["card.filed", "routed", "state.changed",
                                                "assessed"]
     assert len(view.history_lines) == len(card.history)
+    fmt = Display.create(config)
     for line, entry in zip(view.history_lines, card.history, strict=True):
-        assert line.startswith(local_time(entry.at))
-        assert history_summary(entry, config) in line
+        assert line.startswith(fmt.moment(entry.at))
+        assert fmt.history(entry) in line
+    assert view.history_lines[-1].endswith("Оценён риск: 9 баллов, средний")
     assert "Иванов Иван Ильич" in view.history_lines[0]
     assert "Петров Сергей Николаевич" in view.history_lines[-1]
     assert view.title.text() == card.title
 
 
-def test_history_times_are_in_the_workstation_time_zone(qtbot, window: MainWindow, service,
-                                                       monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Yekaterinburg")  # UTC+5, far from any CI machine's zone
+def test_history_times_are_on_the_site_clock_and_say_so_on_another_machine(
+        qtbot, window: MainWindow, service, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Yekaterinburg")  # the workstation: UTC+5, the site: Moscow
     time.tzset()
     try:
         card_id = service.file(hazard()).card_id
@@ -46,8 +48,10 @@ def test_history_times_are_in_the_workstation_time_zone(qtbot, window: MainWindo
         view = window.card_view
         qtbot.waitUntil(lambda: view.card is not None)
         filed_at = view.card.history[0].at
-        local = filed_at.astimezone(ZoneInfo("Asia/Yekaterinburg"))
-        assert view.history_lines[0].startswith(local.strftime("%d.%m.%Y %H:%M"))
+        moscow = filed_at.astimezone(ZoneInfo("Europe/Moscow"))
+        assert view.history_lines[0].startswith(moscow.strftime("%d.%m.%Y, %H:%M"))
+        hint = view.findChild(QLabel, "zoneHint")
+        assert hint is not None and hint.text() == "Даты и время — по московскому времени."
     finally:
         monkeypatch.undo()
         time.tzset()

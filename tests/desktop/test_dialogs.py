@@ -16,7 +16,6 @@ from desktop.dialogs import ErrorDialog, error_message, help_path, show_error
 from desktop.drafts import DraftStore
 from desktop.main_window import MainWindow
 from forms.errors import Conflict, Forbidden, Unreachable
-from forms.i18n import error_text
 from forms.store.repo import CardQuery
 from tests.desktop.helpers import type_text
 
@@ -29,7 +28,10 @@ def test_an_error_dialog_says_what_to_do_links_help_and_shows_details_to_copy(qt
     except Conflict as exc:
         error = exc
     dialog = show_error(None, error)  # deletes itself when closed
-    assert dialog.message.text() == error_text(error)
+    # The desktop's own advice, never a command to type.
+    assert dialog.message.text() == (
+        "Сейчас это действие (закрытие) недоступно: карточка в состоянии «Закрыта». "
+        "Кнопки на карточке показывают, что можно сделать дальше.")
     assert "Показать подробности" in dialog.advice.text()
     assert not dialog.details.isVisible()
     qtbot.mouseClick(dialog.details_button, Qt.MouseButton.LeftButton)

@@ -111,7 +111,7 @@ def test_the_reporter_follows_the_card_and_answers_the_question_by_receipt(
     type_text(page.code, code)
     qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.status is not None and page.result.isVisible(), timeout=WAIT)
-    assert page.summary.text() == "Опасность: Подана"
+    assert page.summary.text() == "Сообщение об опасности: Подана"
     thread = page.thread.toPlainText()
     assert QUESTION in thread and "Вопрос руководителя" in thread
     assert "petrov" not in thread and "Петров" not in thread  # text and time, never a name
@@ -139,7 +139,7 @@ def test_the_reporter_follows_the_card_and_answers_the_question_by_receipt(
     qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Отклонено:" in page.outcome.text(), timeout=WAIT)
     assert "Повтор сообщения от 20.11" in page.outcome.text()
-    assert page.summary.text() == "Опасность: Отклонена"
+    assert page.summary.text() == "Сообщение об опасности: Отклонена"
     assert not page.answer_box.isVisible()
 
     # Leaving the page forgets the code, the answer and what was shown.

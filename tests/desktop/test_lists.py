@@ -115,5 +115,5 @@ def test_export_writes_what_the_list_shows(qtbot, supervisor: MainWindow, filled
 
         sheet = load_workbook(out).active
         rows = [[c or "" for c in r] for r in sheet.iter_rows(values_only=True)]
-    assert rows[0][0] == "Название" and "Площадка" not in rows[0]
+    assert rows[0][0] == "Заголовок" and "Площадка" not in rows[0]
     assert {r[0] for r in rows[1:]} == {"Масло на полу", "Оголённый провод", "Нет перил"}

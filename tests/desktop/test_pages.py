@@ -16,6 +16,7 @@ from desktop.dialogs import ErrorDialog
 from desktop.main_window import MainWindow
 from desktop.notifications import decide
 from forms import deadlines
+from forms.i18n import tr
 from forms.service import CardService
 from forms.store.repo import CardQuery
 from reports import metrics
@@ -44,7 +45,7 @@ def test_deadlines_are_grouped_by_due_owner_and_urgency(qtbot, supervisor: MainW
     assert all(not i.overdue for i in items)
     later = now + timedelta(days=40)
     late = deadline_items(cards, config, later)
-    assert all(bucket(i, later) == "overdue" for i in late if i.overdue)
+    assert all(bucket(i, later, config.zone) == "overdue" for i in late if i.overdue)
     assert {quadrant(i, config, later) for i in late} == {"urgent_important"}
     idea = service.file({"kind": "safety_idea", "title": "Идея", "proposal": "П.",
                          "site": "sever"}).card_id
@@ -94,11 +95,12 @@ def test_the_dashboard_shows_the_figures_of_reports_metrics(qtbot, supervisor: M
     qtbot.waitUntil(lambda: page.data is not None)
     figures = metrics.summarize(store.list_cards(), config, datetime.now(UTC))
     assert page.tiles["cards"].text() == str(figures.cards) == "4"
-    assert page.tiles["loyalty"].text() == f"{figures.loyalty.value:+.2f}"
+    assert figures.loyalty.value == 0
+    assert page.tiles["loyalty"].text() == "0,00"  # one praise, one complaint; as the PDFs
     assert [b[1] for b in page.charts["kind"].bars] == list(figures.by_kind.values())
     assert all(label and not label.startswith(("hazard", "complaint"))
                for label, _v, _c in page.charts["kind"].bars)  # labels, not codes
-    assert "2×" in page.recurring.text()  # the two oil spills at the same place
+    assert "<b>2 карточки</b>" in page.recurring.text()  # the two oil spills at one place
 
 
 def test_the_dashboard_counts_its_months_and_every_open_overdue_card(
@@ -127,7 +129,7 @@ def test_a_dashboard_over_many_cards_is_computed_in_a_child_process(
     qtbot.waitUntil(lambda: page.data is not None, timeout=60000)
     assert page.job is not None and page.job.process.returncode == 0  # it ran, and ended
     assert page.tiles["cards"].text() == "2"
-    assert "2×" in page.recurring.text()
+    assert "<b>2 карточки</b>" in page.recurring.text()
 
 
 def test_closing_the_window_ends_a_dashboard_still_computing(qtbot, service, store, config,
@@ -179,7 +181,9 @@ def test_settings_save_language_user_server_and_show_the_local_sync_status(
     window = window_as("petrov")
     window.show_section("settings")
     page = window.settings_page
-    qtbot.waitUntil(lambda: page.outbox.text() == f"{window.store.outbox_count()} изменений")
+    waiting = window.store.outbox_count()
+    qtbot.waitUntil(lambda: page.outbox.text() == tr("ui.settings.waiting_count", count=waiting))
+    assert page.outbox.text() == "2 изменения"  # filed and routed: «2 изменения», not «2 изменений»
     assert window.outbox_label.text().startswith("Ждут отправки")
     qtbot.waitUntil(lambda: "Карточек: 1" in page.diagnostics.toPlainText())
     assert str(home.store_path) in page.diagnostics.toPlainText()

@@ -117,7 +117,7 @@ def test_every_bad_field_is_reported_at_once() -> None:
     assert [(e.field, e.key) for e in caught.value.errors] == [
         ("scale", "out_of_range"), ("frequency", "out_of_range"), ("compliance", "not_one_of")
     ]
-    assert caught.value.errors[-1].params == {"allowed": "ok, breach"}
+    assert caught.value.errors[-1].params == {"allowed": ["ok", "breach"], "list": "compliance"}
     assert isinstance(caught.value, BadInput) and caught.value.exit_code == 2
 
 

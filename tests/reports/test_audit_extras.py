@@ -42,13 +42,14 @@ def test_risk_section_heat_map_escalations_and_late_actions(sample: Sample,
     risks = risks[:risks.index("Разлив масла у пресса")]
     # Oil (severity 3 × likelihood 4) and wire (4 × 3) are both high: two cells of one.
     assert "Низкий: 0, Средний: 0, Высокий: 2, Критический: 0" in risks
-    escalated = risks[risks.index("Эскалированные сроки"):risks.index("Меры, выполненные")]
+    escalated = risks[risks.index("Сроки, переданные выше"):
+                      risks.index("Мероприятия, выполненные")]
     assert short_id(sample.ids["wire"]) in escalated
     assert short_id(sample.ids["oil"]) not in escalated
-    late = risks[risks.index("Меры, выполненные с опозданием"):]
+    late = risks[risks.index("Мероприятия, выполненные с опозданием"):]
     assert "Заменить аккумуляторы светильников" in late
-    assert "26.10.2026 10:00" in late  # done at, in Moscow time
-    assert "22.10.2026 17:00" in late  # due: the end of that working day
+    assert "26.10.2026, 10:00" in late  # done at, in Moscow time
+    assert "22.10.2026, 17:00" in late  # due: the end of that working day
 
 
 def test_each_card_is_a_bookmark_on_its_page(sample: Sample, tmp_path: Path) -> None:

@@ -45,8 +45,8 @@ def test_prints_the_metrics_of_the_period_against_the_previous(with_september: S
     summary = planning(s, pdf)
     assert (summary.cards, summary.previous_cards) == (5, 1)
     text = flat_text(pdf)
-    for phrase in ("Отчёт к планёрке", "Период 2026-10 в сравнении с 2026-09",
-                   "01.10.2026 — 31.10.2026", "01.09.2026 — 30.09.2026", "Итоги периода",
+    for phrase in ("Отчёт к планёрке", "октябрь 2026 г. в сравнении с сентябрём",
+                   "1—31 окт. 2026 г.", "1—30 сент. 2026 г.", "Итоги периода",
                    "Графики", "Жалобы и отзывы", "Повторяющиеся проблемы",
                    "Мотивационные программы", "Электробезопасность", "Страница 1 из"):
         assert phrase in text, phrase
@@ -59,12 +59,12 @@ def test_prints_the_metrics_of_the_period_against_the_previous(with_september: S
     assert "Индекс лояльности −1,00 1,00 −2,00" in text  # September: one positive
     ack = f.sla["acknowledge"]
     assert ack.percent is not None
-    assert re.search(rf"В срок, %: Реакция {ack.percent:.1f}".replace(".", ","), text)
+    assert re.search(rf"В срок, %: Первый ответ {ack.percent:.1f}".replace(".", ","), text)
     # Steps skipped: the October complaint skipped "questions" and "satisfaction".
-    assert "Открытые вопросы 1 0 +1 Проверка удовлетворённости 1 0 +1" in text
+    assert "Открытые вопросы 1 0 +1 Замер удовлетворённости 1 0 +1" in text
     # Overdue with owners and escalation: the wire, Petrov's, escalated up its chain.
     overdue = text[text.index("Просроченные сроки и ответственные"):]
-    assert re.search(r"Оголённый провод в щитовой Решение 19\.10\.2026 16:40 "
+    assert re.search(r"Оголённый провод в щитовой Решение 19\.10\.2026, 16:40 "
                      r"Петров Сергей Николаевич Кузнецова", overdue)
 
 
@@ -86,8 +86,11 @@ def test_week_period_english_and_ltifr(sample: Sample, tmp_path: Path) -> None:
                              lang="en", generated_at=GENERATED_AT)
     assert summary.cards == 1  # 5–11 October at the Sever plant: the oil spill
     text = flat_text(pdf)
-    assert "Planning-meeting report" in text and "Period 2026-W41 against 2026-W40" in text
-    assert "LTIFR = 3.00" in text  # 3 × 1,000,000 / 1,000,000 man-hours at Sever
+    assert "Planning-meeting report" in text
+    assert "week 41 (October 5 – 11) compared with week 40 (September 28 – October 4)" in text
+    # 3 × 1,000,000 / 1,000,000 man-hours at Sever
+    assert "LTIFR (lost-time injuries per million man-hours) = 3.00" in text
+    assert "months: October 2026" in text
     assert "Page 1 of" in text
 
 
@@ -120,7 +123,7 @@ def test_archivable_deterministic_and_renders(sample: Sample, tmp_path: Path) ->
     assert check.returncode == 0, check.stdout + check.stderr
     meta = PdfReader(a).metadata
     assert meta is not None and meta.author == "SafeCard"
-    assert meta.title == "Отчёт к планёрке, 2026-10"
+    assert meta.title == "Отчёт к планёрке, октябрь 2026\u202fг."
     for page in (1, 2, summary.pages):
         rendered = render_page(a, page, tmp_path / f"p{page}")
         assert rendered.returncode == 0, rendered.stderr

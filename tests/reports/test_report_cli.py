@@ -125,5 +125,5 @@ def test_audit_with_department_and_lang(run: Callable[..., tuple[int, str, str]]
                        "--department", "warehouse", "--lang", "en", "-o", str(pdf))
     assert code == 0, err
     text = flat_text(pdf)
-    assert "Audit report" in text and "Department" in text
+    assert "OHS audit report" in text and "Department" in text
     assert "There are no cards in this period." in text  # the hazard is at another department
