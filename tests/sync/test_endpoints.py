@@ -149,8 +149,9 @@ def test_the_config_endpoint_serves_the_loaded_configuration(
     assert set(first.config) == {"kinds", "lists", "org", "risk", "sla"}
     assert {u["id"] for u in first.config["org"]["users"]} >= {"ivanov", "petrov"}
     raw_config = load_raw()
+    lifting = {"code": "lifting", "label": {"ru": "Подъём грузов", "en": "Lifting"}}
     raw_config["lists"]["hazard_categories"] = [*raw_config["lists"]["hazard_categories"],
-                                                "lifting"]
+                                                lifting]
     admin = open_server_store(server_store.url)  # as `safecard-server load-config` does
     try:
         save_config(admin, raw_config)
@@ -158,7 +159,7 @@ def test_the_config_endpoint_serves_the_loaded_configuration(
         admin.close()
     second = client.config()
     assert second.version != first.version
-    assert "lifting" in second.config["lists"]["hazard_categories"]
+    assert lifting in second.config["lists"]["hazard_categories"]
 
 
 def test_config_needs_sign_in(raw: httpx.Client) -> None:

@@ -84,14 +84,15 @@ def test_show_and_load_config(admin: Callable[..., tuple[int, str, str]],
     code, out, _ = admin("show-config")
     before = json.loads(out)
     assert code == 0 and set(before) == {"version", "kinds", "lists", "org", "risk", "sla"}
+    lifting = {"code": "lifting", "label": {"ru": "Подъём грузов", "en": "Lifting"}}
     lists = before["lists"] | {"hazard_categories": [*before["lists"]["hazard_categories"],
-                                                     "lifting"]}
+                                                     lifting]}
     path = tmp_path / "lists.json"
     path.write_text(json.dumps({"lists": lists}), "utf-8")
     assert admin("load-config", str(path))[0] == 0
     after = json.loads(admin("show-config")[1])
     assert after["version"] != before["version"]
-    assert "lifting" in after["lists"]["hazard_categories"]
+    assert lifting in after["lists"]["hazard_categories"]
     assert after["org"] == before["org"]
 
 
