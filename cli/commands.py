@@ -19,7 +19,6 @@ from cli.context import (
     parse_int,
 )
 from forms.cardjson import card_json
-from forms.display import utc_now
 from forms.errors import BadInput, SafeCardError
 from forms.i18n import error_text, tr
 from forms.service import CardService, Filed
@@ -35,7 +34,7 @@ def cmd_demo(ctx: Context) -> int:
     if ctx.args.cards < 1 or ctx.args.cards > 200_000:
         raise BadInput("bad_card_count", value=ctx.args.cards)
     result = generate(ctx.store, ctx.config, cards=ctx.args.cards, seed=ctx.args.seed,
-                      now=utc_now(), blobs=ctx.home.blobs)
+                      now=ctx.display.now(), blobs=ctx.home.blobs)
     print(tr("cli.demo_done", count=result.cards, path=ctx.home.store_path))
     return 0
 

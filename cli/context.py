@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from forms.config import Config
-from forms.display import Display, utc_now
+from forms.display import Display
 from forms.errors import BadInput
 from forms.home import Home, open_home
 from forms.service import CardService
@@ -42,7 +42,7 @@ class Context:
 
     def now(self) -> datetime:
         text = getattr(self.args, "now", None)
-        return parse_moment(text, self.config) if text else utc_now()
+        return parse_moment(text, self.config) if text else self.display.now()
 
     def close(self) -> None:
         if self._store is not None:

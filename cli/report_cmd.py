@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from cli.context import Context, parse_date
-from forms.display import utc_now
 from forms.errors import BadInput
 from forms.i18n import tr
 
@@ -72,7 +71,7 @@ def cmd_report(ctx: Context) -> int:
     out = _output(a.output)
     _writing(out, lambda: write_audit(
         ctx.store, ctx.config, date_from=date_from, date_to=date_to, site=a.site,
-        department=a.department, out=out, generated_at=utc_now(), now=ctx.now(),
+        department=a.department, out=out, generated_at=ctx.display.now(), now=ctx.now(),
         blobs=ctx.home.blobs))
     print(tr("cli.report_done", path=out))
     return 0
@@ -87,7 +86,7 @@ def _planning(ctx: Context) -> int:
     period = parse_period(a.period, tz)  # bad input before anything is written
     out = _output(a.output)
     fmt_name = a.out_format or {".csv": "csv", ".xlsx": "xlsx"}.get(out.suffix.lower(), "pdf")
-    generated_at = utc_now()
+    generated_at = ctx.display.now()
     now = ctx.now()
     if fmt_name == "pdf":
         _writing(out, lambda: planning.write_planning(

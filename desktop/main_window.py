@@ -44,7 +44,6 @@ from desktop.notifications import Notifier
 from desktop.ops import Ops, changes_of
 from desktop.sync_bridge import SyncBridge, SyncView, status_text, sync_available
 from forms.config import Config
-from forms.display import utc_now
 from forms.home import Home
 from forms.i18n import tr
 from forms.service import CardService, Changes
@@ -471,9 +470,9 @@ class MainWindow(QMainWindow):
             empty.set_demo_busy(False)
             show_error(self, exc)
 
-        blobs = self.home.blobs
-        self.ops.run(lambda: demo.generate(store, config, cards=DEMO_CARDS, seed=1,
-                                           now=utc_now(), blobs=blobs), done, failed)
+        blobs, now = self.home.blobs, formatting.display(config).now()
+        self.ops.run(lambda: demo.generate(store, config, cards=DEMO_CARDS, seed=1, now=now,
+                                           blobs=blobs), done, failed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.notifier.stop()

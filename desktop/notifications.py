@@ -20,7 +20,7 @@ from desktop.ops import Ops
 from forms import deadlines
 from forms.card import Card
 from forms.config import Config
-from forms.display import Display, utc_now
+from forms.display import Display
 from forms.i18n import tr
 from forms.store.repo import CardQuery, Store
 
@@ -120,7 +120,7 @@ class Notifier(QObject):
             return
         self._checking = True
         store, config, user, seen = self.store, self.config, self.user, self.seen
-        now = now or utc_now()
+        now = now or Display.create(self.config).now()
 
         def look() -> tuple[list[Notice], Seen]:
             # My inbox, my own cards, and the open cards due soon or overdue (reminders for

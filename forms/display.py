@@ -50,7 +50,8 @@ _DAYS = frozenset({"date_from", "date_to"})  # ISO dates, read as days
 
 
 def utc_now() -> datetime:
-    """The one clock behind every "now" and "today" a person sees."""
+    """The one clock behind every "now" and "today" a person sees (read through
+    `Display.now`, so a test can set it in one place)."""
     return datetime.now(UTC)
 
 
