@@ -283,3 +283,43 @@ def test_the_installed_console_script_runs(safecard_home: Path) -> None:
                             capture_output=True,
                             check=False, timeout=60)
     assert server.returncode == 2 and b"Traceback" not in server.stderr
+
+
+# ---- in people's words: labels with the codes to type, errors in their language --------
+
+
+def test_a_malformed_json_is_explained_in_the_users_language(run: Callable[..., Result]):
+    ru = run("file", stdin=b'{"kind": "hazard", "title": ', user="ivanov")
+    assert ru.code == 2
+    assert "ожидалось значение" in ru.err and "Expecting" not in ru.err
+    comma = run("file", stdin=b'{"kind": "hazard" "title": "x"}', user="ivanov")
+    assert "не хватает запятой между элементами" in comma.err
+    en = run("--lang", "en", "file", stdin=b'{"kind": "hazard",}', user="ivanov")
+    assert "a field name in double quotes was expected" in en.err
+
+
+def test_allowed_values_are_named_by_label_with_the_code_to_type(run: Callable[..., Result]):
+    bad = run("file", stdin=json.dumps(HAZARD | {"category": "aliens"}), user="ivanov")
+    assert bad.code == 2
+    assert "Скольжение, спотыкание (slips_trips)" in bad.err
+    assert "Работа на высоте (height)" in bad.err
+    kind = run("list", "--kind", "incident")
+    assert "Сообщение об опасности (hazard)" in kind.err and "Жалоба (complaint)" in kind.err
+
+
+def test_show_prints_labels_and_the_json_keeps_codes(run: Callable[..., Result]):
+    filed = run("file", "--json", stdin=json.dumps(COMPLAINT, ensure_ascii=False),
+                user="morozova")
+    card_id = filed.json()["id"]  # type: ignore[index]
+    shown = run("show", card_id).out
+    for label in ("Вид: Жалоба", "Причина жалобы: Поведение сотрудника",
+                  "С чем ушёл клиент: Ушёл недовольным",
+                  "Выполненные шаги алгоритма: Сопереживание, Извинение, Открытые вопросы",
+                  "Когда замечено: 21.11.2026, 15:00", "Подана карточка: Жалоба"):
+        assert label in shown, label
+    assert "staff_behaviour" not in shown and "dissatisfied" not in shown
+    card = run("show", card_id, "--json").json()
+    assert card["cause"] == "staff_behaviour" and card["kind"] == "complaint"  # type: ignore[index]
+    assert card["observed_at"] == "2026-11-21T12:00:00+00:00"  # type: ignore[index]
+    listed = run("list").out
+    assert "Жалоба" in listed and listed.rstrip().endswith("1 карточка")
