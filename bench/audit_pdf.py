@@ -198,7 +198,7 @@ def naive_pdf(store: Store, config: Config, scope: Scope, out: Path, *,
 def _thin(card: Card, fmt: Display) -> list[str]:
     f = card.fields
     lines = [f.get("description") or f.get("account") or f.get("proposal") or ""]
-    lines += [f"{h.at:%Y-%m-%d %H:%M} {fmt.person(h.actor)}: {fmt.history(h)}"
+    lines += [f"{h.at:%Y-%m-%d %H:%M} {fmt.person(h.actor)}: {fmt.history(h, card.kind)}"
               for h in card.history]
     return lines
 
@@ -237,7 +237,7 @@ def _same_fields(card: Card, fmt: Display, judged_at: datetime) -> list[str]:
               f"{fmt.label('action_status', a.status)} · {fmt.day(a.done_at)}"
               for n, a in enumerate(card.actions.values(), start=1)]
     lines += [f"{fmt.moment(h.at)} {fmt.actor(h.actor)}: "
-              f"{fmt.history(h)}" for h in card.history]
+              f"{fmt.history(h, card.kind)}" for h in card.history]
     return lines
 
 

@@ -77,7 +77,8 @@ def card_detail(card: Card, fmt: Display, now: datetime) -> None:
                 print(f"      {fmt.t('value.action_note', note=a.note)}")
     print(f"  {fmt.t('cli.field.history')}:")
     for entry in card.history:
-        print(f"    {fmt.moment(entry.at)}  {fmt.actor(entry.actor)}: {fmt.history(entry)}")
+        print(f"    {fmt.moment(entry.at)}  {fmt.actor(entry.actor)}: "
+              f"{fmt.history(entry, card.kind)}")
     for conflict in card.conflicts:
         print("  " + fmt.t("cli.conflict", wanted=fmt.state(conflict.wanted, card.kind),
                            kept=fmt.state(conflict.kept, card.kind)))

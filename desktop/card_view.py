@@ -408,7 +408,7 @@ class CardView(QWidget):
         for entry in card.history:
             when = self.fmt.moment(entry.at)
             who = self.fmt.actor(entry.actor)
-            what = self.fmt.history(entry)
+            what = self.fmt.history(entry, card.kind)
             self.history_lines.append(f"{when} {who}: {what}")
             label = _wrapping(
                 f"<span style='color: palette(placeholder-text)'>{html.escape(when)}</span>"

@@ -260,7 +260,8 @@ class CardTableModel(QAbstractTableModel):
         row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return row.texts[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column in (COL_TITLE, COL_SITE):
+        if role == Qt.ItemDataRole.ToolTipRole and column in (COL_TITLE, COL_KIND, COL_STATE,
+                                                              COL_SITE):
             return row.texts[column]
         if role == Qt.ItemDataRole.DecorationRole and column == COL_RISK and row.risk_color:
             return self._dot(row.risk_color)

@@ -59,7 +59,8 @@ def card_json(card: Card, config: Config, now: datetime, *, history: bool = Fals
     if history:
         display = Display.create(config, lang)
         out["history"] = [
-            {"at": _iso(h.at), "actor": h.actor, "type": h.type, "summary": display.history(h)}
+            {"at": _iso(h.at), "actor": h.actor, "type": h.type,
+             "summary": display.history(h, card.kind)}
             for h in card.history
         ]
     return out

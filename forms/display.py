@@ -358,8 +358,8 @@ class Display:
         """«12 баллов, высокий»."""
         return self.t("value.rating", score=self.score(score), band=inline(self.band(band)))
 
-    def history(self, entry: HistoryEntry) -> str:
-        """One line per event, from the catalogue."""
+    def history(self, entry: HistoryEntry, card_kind: str | None = None) -> str:
+        """One line per event of a card of `card_kind`, from the catalogue."""
         p, kind = entry.payload, entry.type
         params: dict[str, Any] = {}
         key = f"history.{kind}"
@@ -383,7 +383,7 @@ class Display:
         elif kind == "field.set":
             params["field"] = self.field(str(p.get("field", "")))
         elif kind == "state.changed":
-            params.update(state=inline(self.state(p.get("to"))),
+            params.update(state=inline(self.state(p.get("to"), card_kind)),
                           text=p.get("resolution") or p.get("reason") or "")
             if params["text"]:
                 key += ".with_text"

@@ -262,7 +262,7 @@ def _history(card: Card, fmt: Display, st: Styles) -> list[Flowable]:
     head = ["report.history.at", "report.history.actor", "report.history.event"]
     records = [
         [cell(fmt.moment(h.at), st.cell), cell(fmt.actor(h.actor), st.cell),
-         fmt.history(h)]
+         fmt.history(h, card.kind)]
         for h in card.history
     ]
     widths = [29 * mm, 52 * mm]

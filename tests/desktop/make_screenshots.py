@@ -17,11 +17,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LANG", "ru_RU.UTF-8")
 
-from PySide6.QtCore import QCoreApplication, QDate, QDeadlineTimer, QEventLoop
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
 from PySide6.QtWidgets import QWidget
 
 from desktop.app import application
 from desktop.dialogs import ErrorDialog, ReceiptDialog
+from desktop.formatting import to_qdate
 from desktop.main_window import MainWindow
 from desktop.operations import OperationDialog
 from forms.config import Config
@@ -248,7 +249,7 @@ def shots(home: Home, config: Config, store: Store, showcase: str, out: Path) ->
 
     window.show_section("reports")
     reports = window.reports_page
-    reports.date_from.setDate(QDate.currentDate().addDays(-7))
+    reports.date_from.setDate(to_qdate(reports.fmt.today() - timedelta(days=7)))
     reports.make()
     for _ in range(200):
         settle(window)

@@ -31,7 +31,7 @@ def test_the_card_view_shows_every_history_entry(qtbot, window: MainWindow, serv
     fmt = Display.create(config)
     for line, entry in zip(view.history_lines, card.history, strict=True):
         assert line.startswith(fmt.moment(entry.at))
-        assert fmt.history(entry) in line
+        assert fmt.history(entry, card.kind) in line
     assert view.history_lines[-1].endswith("Оценён риск: 9 баллов, средний")
     assert "Иванов Иван Ильич" in view.history_lines[0]
     assert "Петров Сергей Николаевич" in view.history_lines[-1]

@@ -143,6 +143,9 @@ def test_history_lines(ru: Display):
     assert line("action.updated", status="done", note="Поддон стоит") == (
         "Мероприятие: выполнено. Отметка о выполнении: Поддон стоит")
     assert line("state.changed", to="actions") == "Состояние: выполнение мероприятий"
+    assessing = HistoryEntry("e", "state.changed", NIGHT, "petrov", {"to": "assessing"})
+    assert ru.history(assessing, "hazard") == "Состояние: оценка риска"
+    assert ru.history(assessing, "complaint") == "Состояние: рассмотрение"
     assert line("field.set", field="location") == "Изменено поле «Место»"
     assert line("action.added", title="Поставить поддон", owner="ivanov", due="2026-12-04") == (
         "Добавлено мероприятие «Поставить поддон», ответственный Иванов Иван Ильич, "
