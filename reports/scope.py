@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from forms import display
 from forms.card import Card
 from forms.config import Config
 from forms.errors import BadInput
@@ -141,11 +142,11 @@ def _month_end(first: date) -> date:
 
 
 def is_month(period: Period) -> bool:
-    return period.first.day == 1 and period.last == _month_end(period.first)
+    return display.is_month(period.first, period.last)
 
 
 def is_week(period: Period) -> bool:
-    return period.first.isoweekday() == 1 and period.last - period.first == timedelta(days=6)
+    return display.is_week(period.first, period.last)
 
 
 def period_name(period: Period) -> str:
