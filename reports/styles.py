@@ -265,10 +265,7 @@ def fit_words(rows: list[list[Any]], widths: list[float],
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if isinstance(value, Cell) and (r, c) not in spanned:
-                st = value.style
-                word = max((stringWidth(w, st.fontName, st.fontSize)
-                            for w in value.value.split()), default=0.0)
-                need[c] = max(need[c], word + 2 * CELL_PADDING_X + 0.5)
+                need[c] = max(need[c], _room_for_words(value, widths[c]))
     fitted = list(widths)
     for c in sorted(range(len(fitted)), key=lambda i: fitted[i] - need[i]):
         short = need[c] - fitted[c]
@@ -284,13 +281,35 @@ def fit_words(rows: list[list[Any]], widths: list[float],
     return fitted
 
 
+@lru_cache(maxsize=16384)
+def _width(text: str, font: str, size: float) -> float:
+    """A string's width, remembered: labels, names and dates repeat in every table, and both
+    the column fitting and the cell layout measure them."""
+    return float(stringWidth(text, font, size))
+
+
+def _room_for_words(value: Cell, width: float) -> float:
+    """The column width a cell needs so that none of its words is broken: the whole text's
+    when it fits on one line (an upper bound, one measurement), else its widest word's. Only
+    the words within a few letters of the longest are measured: a record's 600 characters of
+    history need not be measured word by word."""
+    st, pad = value.style, 2 * CELL_PADDING_X + 0.5
+    whole = _width(value.value, st.fontName, st.fontSize) + pad
+    if whole <= width:
+        return whole
+    words = value.value.split()
+    longest = max(map(len, words), default=0)
+    return pad + max((_width(w, st.fontName, st.fontSize) for w in words
+                      if len(w) >= longest - 3), default=0.0)
+
+
 def _resolve(value: Any, width: float, look: CellStyle,
              own: list[tuple[CellStyle, dict[str, Any]]]) -> Any:
     if not isinstance(value, Cell):
         return value
     st = value.style
     room = width - 2 * CELL_PADDING_X
-    if "\n" in value.value or stringWidth(value.value, st.fontName, st.fontSize) > room:
+    if "\n" in value.value or _width(value.value, st.fontName, st.fontSize) > room:
         return text(value.value, st)
     values = {name: wanted for name, wanted in (("fontname", st.fontName),
                                                 ("fontsize", st.fontSize),
