@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import (
@@ -145,18 +145,18 @@ class Display:
         moment = _moment(value)
         if moment is None:
             return BLANK if not value else str(value)
-        return _patterns(self.lang).moment.apply(self.local(moment), locale(self.lang))
+        return _written(self.lang, "moment", self.local(moment).replace(tzinfo=None))
 
     def day(self, value: date | datetime | str | None) -> str:
         """A calendar day (a moment is first put on the site's clock): «02.12.2026»."""
         day = self._day(value)
         if day is None:
             return BLANK if not value else str(value)
-        return _patterns(self.lang).day.apply(day, locale(self.lang))
+        return _written(self.lang, "day", day)
 
     def clock(self, value: datetime) -> str:
         """The time of day on the site's clock: «02:30»."""
-        return _patterns(self.lang).time.apply(self.local(value), locale(self.lang))
+        return _written(self.lang, "time", self.local(value).replace(tzinfo=None))
 
     def recent(self, value: datetime, now: datetime | None = None) -> str:
         """The time alone for a moment of the site's today, else the date and time."""
@@ -449,6 +449,15 @@ def _patterns(lang: str) -> Patterns:
     moment = get_datetime_format(tr("time.date_length", lang), loc)
     return Patterns(day, time_, parse_pattern(
         str(moment).replace("{1}", day.pattern).replace("{0}", time_.pattern)))
+
+
+@lru_cache(maxsize=8192)
+def _written(lang: str, what: str, value: date) -> str:
+    """A day, or the site's wall-clock time or moment (naive: aware moments of one instant
+    in two zones would be one key), in `lang`'s pattern; remembered, as a report repeats
+    the same due times and moments on many rows and pages."""
+    pattern: DateTimePattern = getattr(_patterns(lang), what)
+    return str(pattern.apply(value, locale(lang)))
 
 
 @cache
