@@ -26,7 +26,7 @@ _forced: str | None = None
 @cache
 def catalogue(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    folder = resources.files("resources").joinpath("translations", lang)
+    folder = resources.files("resources") / "translations" / lang
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             merged.update(json.loads(entry.read_text("utf-8")))
