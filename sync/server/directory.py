@@ -14,19 +14,21 @@ directory sign-ins with 503 and keeps existing tokens working. docs/deployment.m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import os
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ldap3 import AUTO_BIND_NO_TLS, AUTO_BIND_TLS_BEFORE_BIND, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPException
+from ldap3 import SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPStartTLSError
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 from sqlalchemy import select
@@ -161,11 +163,26 @@ class Directory:
         return Server(cfg.url, use_ssl=cfg.url.startswith("ldaps://"), tls=tls,
                       connect_timeout=cfg.timeout)
 
-    def _connect(self, user: str | None, password: str | None) -> Connection:
-        """A bound connection, or LDAPException (wrong password: LDAPBindError)."""
-        auto = AUTO_BIND_TLS_BEFORE_BIND if self.settings.start_tls else AUTO_BIND_NO_TLS
-        return Connection(self._server(), user=user, password=password, auto_bind=auto,
-                          receive_timeout=self.settings.timeout, read_only=True)
+    @contextlib.contextmanager
+    def _connect(self, user: str | None, password: str | None) -> Iterator[Connection]:
+        """A bound connection, closed afterwards also when the bind fails (LDAPBindError
+        for a wrong password, another LDAPException when the directory does not answer)."""
+        # ldap3 packs the receive timeout as whole seconds. The filters are the site's: not
+        # checked against ldap3's idea of the schema (AD's `group` is no OpenLDAP class).
+        conn = Connection(self._server(), user=user, password=password,
+                          receive_timeout=max(1, math.ceil(self.settings.timeout)),
+                          read_only=True, check_names=False, raise_exceptions=False)
+        try:
+            conn.open(read_server_info=False)
+            if self.settings.start_tls and not conn.start_tls(read_server_info=False):
+                raise LDAPStartTLSError(str(conn.result))
+            if not conn.bind(read_server_info=False):
+                raise LDAPBindError(str(conn.result.get("description") if conn.result else ""))
+            yield conn
+        finally:
+            conn.unbind()
+            if conn.socket is not None:  # ldap3 leaves it open when the connect failed
+                conn.socket.close()
 
     def lookup(self, login: str) -> DirectoryUser | None:
         """The user the site's filter finds for `login` (with the service account), or None;
@@ -201,7 +218,7 @@ class Directory:
             with self._connect(dn, password):
                 return True
         except LDAPException as exc:
-            if type(exc).__name__ == "LDAPBindError":
+            if isinstance(exc, LDAPBindError):
                 return False
             raise DirectoryUnavailable(str(exc)) from exc
 
