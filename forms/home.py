@@ -30,6 +30,8 @@ class Home:
     path: Path
     # The machine-wide settings site IT set (forms/site_settings.py), read once per Home.
     site: SiteSettings = field(default_factory=load_site_settings)
+    # Set for a shared terminal's session: its token is kept apart (sync/terminal.py).
+    credential_scope: str | None = None
 
     @property
     def store_path(self) -> Path:
