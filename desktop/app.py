@@ -44,7 +44,11 @@ def use_language(app: QApplication, lang: str) -> None:
 
 
 def first_window(where: Home, config: Config, store: Store) -> QWidget:
-    """What the app opens to: the main window."""
+    """What the app opens to: «Кто вы?» on a shared terminal, else the main window."""
+    if where.site.terminal:
+        from desktop.terminal_window import TerminalWindow
+
+        return TerminalWindow(where, config, store)
     from desktop.main_window import MainWindow
 
     return MainWindow(where, config, store)
