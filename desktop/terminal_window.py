@@ -49,7 +49,7 @@ INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
 STYLE = """
 QLabel#whoHeading { font-size: 28pt; font-weight: bold; }
 QLabel#whoHint { font-size: 12pt; color: palette(dark); }
-QLabel#whoMessage { font-size: 13pt; }
+QLabel#whoMessage, QLabel#whoField { font-size: 13pt; }
 QLineEdit, QPushButton { font-size: 14pt; padding: 6px; }
 QPushButton#signIn { font-weight: bold; }
 """
@@ -78,8 +78,10 @@ class WhoAreYou(QWidget):
         self.message.setObjectName("whoMessage")
         self.message.setWordWrap(True)
         form = QFormLayout()
-        form.addRow(tr("ui.terminal.login"), self.login)
-        form.addRow(tr("ui.terminal.secret"), self.secret)
+        for key, field in (("ui.terminal.login", self.login), ("ui.terminal.secret", self.secret)):
+            label = QLabel(tr(key))
+            label.setObjectName("whoField")
+            form.addRow(label, field)
         column = QVBoxLayout()
         column.addStretch(1)
         for widget in (heading, hint):
