@@ -21,37 +21,19 @@ from forms.i18n import tr
 from forms.site_settings import SiteSettings
 from forms.store.repo import Store
 from sync.errors import SignedOut
-from sync.server import auth, signin
-from sync.server.app import create_app
-from sync.server.db import open_server_store
+from sync.server import signin
 from sync.terminal import open_sessions
 from tests.desktop.helpers import type_text
 from tests.desktop.test_card_form import fill_hazard
 from tests.sync.conftest import (
     PASSWORD,
     SERVER,
-    USERS,
     SyncASGITransport,
     cheap_password_hashes,  # noqa: F401  (autouse fixture)
     memory_keyring,  # noqa: F401  (autouse fixture)
 )
 
 WAIT = 20000
-
-
-@pytest.fixture
-def server_store(tmp_path: Path) -> Iterator[Store]:
-    store = open_server_store(f"sqlite:///{tmp_path}/server.db")
-    for name, role in USERS.items():
-        auth.add_user(store, name, role, PASSWORD)
-    signin.set_pin(store, "smirnova", "2468", "0007")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def app(server_store: Store) -> FastAPI:
-    return create_app(server_store.url, store=server_store)
 
 
 @pytest.fixture
@@ -64,8 +46,9 @@ def terminal_home(tmp_path: Path) -> Home:
 
 
 @pytest.fixture
-def terminal(qtbot, terminal_home: Home, config: Config,
-             app: FastAPI) -> Iterator[Callable[[], TerminalWindow]]:
+def terminal(qtbot, terminal_home: Home, config: Config, app: FastAPI,
+             server_store: Store) -> Iterator[Callable[[], TerminalWindow]]:
+    signin.set_pin(server_store, "smirnova", "2468", "0007")
     made: list[tuple[TerminalWindow, Store]] = []
 
     def make() -> TerminalWindow:
