@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli import receipt_cmd, render, report_cmd, sync_cmd
+from cli import check_cmd, receipt_cmd, render, report_cmd, sync_cmd
 from cli.context import (
     MAX_STDIN_BYTES,
     Context,
@@ -214,7 +214,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "show": cmd_show, "assess": cmd_assess, "action": cmd_action, "verify": cmd_verify,
     "close": cmd_close, "reject": cmd_reject, "reopen": cmd_reopen, "comment": cmd_comment,
     "rebuild": cmd_rebuild, **report_cmd.COMMANDS, **sync_cmd.COMMANDS,
-    **receipt_cmd.COMMANDS,
+    **receipt_cmd.COMMANDS, **check_cmd.COMMANDS,
 }
 
 

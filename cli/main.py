@@ -12,12 +12,13 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib.metadata import entry_points, version
+from importlib.metadata import version
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
 from cli import commands
+from cli.gui import NoDesktop, gui
 from cli.parser import build_parser
 from forms.errors import SafeCardError, is_disk_full
 from forms.home import default_home
@@ -94,16 +95,12 @@ def _log_bug(home: str | None) -> str:
 
 def _open_desktop(home: str | None) -> int:
     """The desktop app is found through its entry point, so the CLI never imports it."""
-    found = entry_points(group="safecard.gui", name="desktop")
-    for entry in found:
-        try:
-            run = entry.load()
-        except ImportError as error:
-            _fail(tr("error.no_desktop", detail=_first_line(error)))
-            return EXIT_INTERNAL
-        return int(run(home) or 0)
-    _fail(tr("error.no_desktop", detail="entry point safecard.gui missing"))
-    return EXIT_INTERNAL
+    try:
+        run = gui("desktop")
+    except NoDesktop as error:
+        _fail(tr("error.no_desktop", **error.params))
+        return EXIT_INTERNAL
+    return int(run(home) or 0)
 
 
 if __name__ == "__main__":

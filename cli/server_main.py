@@ -2,6 +2,7 @@
 
     safecard-server [--database-url URL] [--host H] [--port P] [--workers N]   (or: run …)
     safecard-server [--database-url URL] add-user NAME --role ROLE   (password on stdin)
+    … set-pin NAME [--personnel-number N]   (PIN on stdin)
     … set-role NAME ROLE | disable-user NAME | revoke-device ID | list-users
     … show-config | load-config FILE | migrate | new-epoch | verify-audit
 
@@ -69,6 +70,10 @@ def build_parser() -> FriendlyParser:
     p = sub.add_parser("add-user", help=tr("sync.help.add_user"))
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["staff", "supervisor", "auditor", "admin"])
+    p = sub.add_parser("set-pin", help=tr("sync.help.set_pin"))
+    p.add_argument("name")
+    p.add_argument("--personnel-number", dest="personnel_number",
+                   help=tr("sync.help.personnel_number"))
     p = sub.add_parser("set-role", help=tr("sync.help.set_role"))
     p.add_argument("name")
     p.add_argument("role", choices=["staff", "supervisor", "auditor", "admin"])
@@ -118,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(url: str, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from sync.server.directory import Directory
+
+    directory = Directory.from_env()  # a directory setting that cannot work stops us here
     if args.workers > 1:
         # Each worker process builds its own app from the environment (stateless servers).
         os.environ["SAFECARD_DATABASE_URL"] = url
@@ -133,7 +141,7 @@ def _run(url: str, args: argparse.Namespace) -> int:
         return 0
     from sync.server.app import create_app
 
-    app = create_app(url)
+    app = create_app(url, directory=directory)
     sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}") + "\n")
     # No access log: it would record client addresses, which an anonymous report must not
     # leave behind (DESIGN.md §6).
@@ -179,6 +187,15 @@ def cmd_add_user(store: Store, args: argparse.Namespace) -> int:
     auth.add_user(store, args.name, args.role, _password())
     _audit(store, "add-user", args.name, {"role": args.role})  # never the password
     print(tr("sync.user_added", name=args.name, role=args.role))
+    return 0
+
+
+def cmd_set_pin(store: Store, args: argparse.Namespace) -> int:
+    from sync.server import signin
+
+    signin.set_pin(store, args.name, _password(), args.personnel_number)
+    _audit(store, "set-pin", args.name, {"personnel_number": args.personnel_number})
+    print(tr("sync.pin_set", name=args.name))
     return 0
 
 
@@ -277,7 +294,8 @@ def _audit(store: Store, action: str, target: str, details: dict[str, object] | 
 
 
 ADMIN: dict[str, Callable[[Store, argparse.Namespace], int]] = {
-    "add-user": cmd_add_user, "set-role": cmd_set_role, "disable-user": cmd_disable_user,
+    "add-user": cmd_add_user, "set-pin": cmd_set_pin, "set-role": cmd_set_role,
+    "disable-user": cmd_disable_user,
     "revoke-device": cmd_revoke_device, "list-users": cmd_list_users,
     "show-config": cmd_show_config, "load-config": cmd_load_config, "migrate": cmd_migrate,
     "new-epoch": cmd_new_epoch, "verify-audit": cmd_verify_audit,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # sync (httpx, pydantic, keyring) loads only for the sync com
 
 def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("login", help=tr("sync.help.login"))
-    p.add_argument("--server", required=True, help=tr("sync.help.server"))
+    p.add_argument("--server", help=tr("sync.help.server"))
     p.add_argument("--user", dest="login_user", help=tr("sync.help.login_user"))
     p = sub.add_parser("sync", help=tr("sync.help.sync"))
     p.add_argument("--once", action="store_true", help=tr("sync.help.once"))
@@ -38,11 +38,15 @@ def cmd_login(ctx: Context) -> int:
     user = ctx.args.login_user or ctx.args.user
     if not user:
         raise BadInput("sync_no_user")
-    if not ctx.args.server.strip().startswith(("http://", "https://")):
-        raise BadInput("sync_bad_server_url", value=ctx.args.server)
-    answer = sign_in(ctx.home, ctx.store, ctx.args.server, user, _password())
+    # Without --server: the one site IT set for this workstation (forms/site_settings.py).
+    server = ctx.args.server or ctx.home.settings().get("server") or ""
+    if not server:
+        raise BadInput("sync_no_server")
+    if not server.strip().startswith(("http://", "https://")):
+        raise BadInput("sync_bad_server_url", value=server)
+    answer = sign_in(ctx.home, ctx.store, server, user, _password())
     print(tr("sync.signed_in", user=user, role=option_label("roles", answer.role),
-             server=ctx.args.server.strip().rstrip("/")))
+             server=server.strip().rstrip("/")))
     return 0
 
 

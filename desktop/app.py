@@ -6,11 +6,12 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from forms.config import ConfigError
-from forms.home import open_home
+from forms.config import Config, ConfigError
+from forms.home import Home, open_home
 from forms.i18n import current_language, set_language, tr
+from forms.store.repo import Store
 
 APP_NAME = "SafeCard"
 QT_TRANSLATOR = "qtbase"
@@ -42,10 +43,19 @@ def use_language(app: QApplication, lang: str) -> None:
         app.installTranslator(translator)
 
 
-def run(home: str | None = None, argv: Sequence[str] | None = None) -> int:
-    """Open the home's store and show the main window; returns the exit code."""
+def first_window(where: Home, config: Config, store: Store) -> QWidget:
+    """What the app opens to: «Кто вы?» on a shared terminal, else the main window."""
+    if where.site.terminal:
+        from desktop.terminal_window import TerminalWindow
+
+        return TerminalWindow(where, config, store)
     from desktop.main_window import MainWindow
 
+    return MainWindow(where, config, store)
+
+
+def run(home: str | None = None, argv: Sequence[str] | None = None) -> int:
+    """Open the home's store and show the main window; returns the exit code."""
     where = open_home(home)
     language = where.settings().get("language")
     if language:
@@ -59,8 +69,33 @@ def run(home: str | None = None, argv: Sequence[str] | None = None) -> int:
                                                  reason=str(exc)))
         return 1
     try:
-        window = MainWindow(where, config, store)
+        window = first_window(where, config, store)
         window.show()
         return app.exec()
+    finally:
+        store.close()
+
+
+def check(home: str | None = None, screenshot: str | None = None) -> str:
+    """For `safecard check`: open the first window as `run` does, draw it, close it; the
+    platform and size it was drawn at. Errors are raised, for the check to print."""
+    where = open_home(home)
+    language = where.settings().get("language")
+    if language:
+        set_language(language)
+    app = application([sys.argv[0]])
+    config = where.config()
+    store = where.open_store(config)
+    try:
+        window = first_window(where, config, store)
+        window.show()
+        app.processEvents()
+        picture = window.grab()
+        if screenshot and not picture.save(screenshot, "PNG"):
+            raise OSError(f"cannot write {screenshot}")
+        window.close()
+        app.processEvents()
+        return tr("check.window_ok", platform=app.platformName(), width=picture.width(),
+                  height=picture.height())
     finally:
         store.close()

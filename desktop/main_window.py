@@ -112,7 +112,7 @@ def sections_for(role: str | None) -> list[Section]:
 
 class MainWindow(QMainWindow):
     def __init__(self, home: Home, config: Config, store: Store, *, user: str | None = None,
-                 sync_transport: httpx.BaseTransport | None = None,
+                 role: str | None = None, sync_transport: httpx.BaseTransport | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.home = home
@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         self.sync_bridge = SyncBridge(home, store, transport=sync_transport, parent=self)
         self.service = CardService(store, config, user=self.user,
                                    device_id=home.device_id(store), blobs=home.blobs)
-        self.role = self.service.role
+        # The server's word on the role when it gave it (a shared terminal's sign-in).
+        self.role = role or self.service.role
         self.setWindowTitle(tr("ui.window.title", user=self._user_name()))
         self.setStyleSheet(STYLE)
         self.sections = sections_for(self.role)

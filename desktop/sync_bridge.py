@@ -354,7 +354,8 @@ class SyncBridge(QObject):
             self._drop_engine()
             settings = home.settings()
             if settings.get("server") and settings.get("user"):
-                Credentials(home.path).forget(settings["server"], settings["user"])
+                Credentials(home.path, home.credential_scope).forget(settings["server"],
+                                                                     settings["user"])
 
         def done(result: Any) -> None:
             from sync.errors import SignedOut

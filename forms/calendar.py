@@ -2,6 +2,11 @@
 
 Every datetime in and out is timezone-aware UTC; the site's local time (zoneinfo) is used only
 inside, to decide which moments are working time. Pure: no clock, no files.
+
+Public holidays, days off moved by decree and the weekend days that a decree makes working
+come from the `holidays` library for the configured `country` (Russia by default), year by
+year, so the calendar never runs out; the site adds its own days off (`holidays`) and its own
+working dates (`working_dates`) on top (docs/decisions.md, "The business calendar").
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from functools import lru_cache
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays as national_holidays
+
 Unit = Literal["h", "bh", "bd", "d", "mo"]
 BUSINESS_UNITS = frozenset({"bh", "bd"})
 _DURATION = re.compile(r"(\d+)(bh|bd|mo|h|d)")
 _NO_TIME = timedelta(0)
 _ONE_DAY = timedelta(days=1)
+DEFAULT_COUNTRY = "RU"
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,17 @@ def _clock(text: str) -> time:
 @dataclass(frozen=True)
 class BusinessCalendar:
     """One site's working time: `workdays` (0 = Monday) from `start` to `end` local time,
-    except `holidays` (local dates)."""
+    following the national calendar of `country` (None: weekdays only), except the site's own
+    days off `holidays` and its own `working_dates` (local dates; a working date wins)."""
 
     timezone: str
     workdays: frozenset[int]
     start: time
     end: time
     holidays: frozenset[date]
+    working_dates: frozenset[date] = frozenset()
+    country: str | None = None
+    subdivision: str | None = None
     _hours: dict[date, tuple[datetime, datetime] | None] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
@@ -82,10 +94,16 @@ class BusinessCalendar:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"calendar.timezone: unknown zone {self.timezone!r}") from exc
+        if self.country is not None:
+            if not isinstance(self.country, str) or not isinstance(
+                    self.subdivision, str | None):
+                raise ValueError("calendar.country and calendar.subdivision must be text")
+            _national(self.country, self.subdivision, 2000)  # an unknown country fails here
 
     @classmethod
     def from_config(cls, sla_config: dict[str, Any]) -> BusinessCalendar:
-        """Build from `config.sla` (or from its "calendar" entry directly)."""
+        """Build from `config.sla` (or from its "calendar" entry directly). A calendar
+        that names no `country` follows Russia's; `"country": null` follows none."""
         cal = sla_config.get("calendar", sla_config)
         return _cached(
             cal["timezone"],
@@ -93,6 +111,9 @@ class BusinessCalendar:
             cal["start"],
             cal["end"],
             tuple(sorted(set(cal.get("holidays", [])))),
+            tuple(sorted(set(cal.get("working_dates", [])))),
+            cal.get("country", DEFAULT_COUNTRY),
+            cal.get("subdivision"),
         )
 
     @property
@@ -107,7 +128,17 @@ class BusinessCalendar:
         return datetime.combine(today, self.end) - datetime.combine(today, self.start)
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.workdays and day not in self.holidays
+        if day in self.working_dates:
+            return True
+        if day in self.holidays:
+            return False
+        if self.country is not None:
+            days_off, working_weekend = _national(self.country, self.subdivision, day.year)
+            if day in days_off:
+                return False
+            if day in working_weekend:
+                return True
+        return day.weekday() in self.workdays
 
     def hours_of(self, day: date) -> tuple[datetime, datetime] | None:
         """Opening and closing of a local date as UTC, or None on a day off."""
@@ -231,7 +262,8 @@ class BusinessCalendar:
 
 @lru_cache(maxsize=32)
 def _cached(
-    timezone: str, workdays: tuple[int, ...], start: str, end: str, holidays: tuple[str, ...]
+    timezone: str, workdays: tuple[int, ...], start: str, end: str, holidays: tuple[str, ...],
+    working_dates: tuple[str, ...], country: str | None, subdivision: str | None,
 ) -> BusinessCalendar:
     # Cached by value: every card's deadlines need the calendar, the config rarely changes.
     return BusinessCalendar(
@@ -240,7 +272,24 @@ def _cached(
         start=_clock(start),
         end=_clock(end),
         holidays=frozenset(date.fromisoformat(d) for d in holidays),
+        working_dates=frozenset(date.fromisoformat(d) for d in working_dates),
+        country=country,
+        subdivision=subdivision,
     )
+
+
+@lru_cache(maxsize=256)
+def _national(country: str, subdivision: str | None, year: int,
+              ) -> tuple[frozenset[date], frozenset[date]]:
+    """A country's public holidays and moved days off of one year, and its weekend days
+    made working by decree (Russia moves days every year; the library follows the decrees,
+    and for years not decreed yet it applies the Labour Code's rules)."""
+    try:
+        found = national_holidays.country_holidays(country, subdiv=subdivision, years=year)
+    except NotImplementedError as exc:
+        raise ValueError(f"calendar.country: no national calendar for {country!r}"
+                         f"{f' / {subdivision!r}' if subdivision else ''}") from exc
+    return frozenset(found), frozenset(found.weekend_workdays)
 
 
 @lru_cache(maxsize=4096)

@@ -110,7 +110,7 @@ class ConfigError(ValueError):
 
 
 def _bundled(name: str) -> dict[str, Any]:
-    text = resources.files("resources").joinpath("config", f"{name}.json").read_text("utf-8")
+    text = (resources.files("resources") / "config" / f"{name}.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 
 from forms.config import Config, load_config
 from forms.ids import uuid7
+from forms.site_settings import SiteSettings, load_site_settings
 from forms.store.repo import Store
 
 
@@ -27,6 +28,10 @@ def default_home() -> Path:
 @dataclass
 class Home:
     path: Path
+    # The machine-wide settings site IT set (forms/site_settings.py), read once per Home.
+    site: SiteSettings = field(default_factory=load_site_settings)
+    # Set for a shared terminal's session: its token is kept apart (sync/terminal.py).
+    credential_scope: str | None = None
 
     @property
     def store_path(self) -> Path:
@@ -41,13 +46,18 @@ class Home:
         return self.path / "settings.json"
 
     def settings(self) -> dict[str, Any]:
+        """The user's own settings over the site's defaults (server, language)."""
+        return self.site.defaults() | self._own_settings()
+
+    def _own_settings(self) -> dict[str, Any]:
         try:
-            return json.loads(self.settings_path.read_text("utf-8"))
+            found = json.loads(self.settings_path.read_text("utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return {}
+        return found if isinstance(found, dict) else {}
 
     def save_settings(self, values: dict[str, Any]) -> None:
-        merged = self.settings() | values
+        merged = self._own_settings() | values
         tmp = self.settings_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(merged, ensure_ascii=False, indent=2), "utf-8")
         tmp.replace(self.settings_path)

@@ -37,7 +37,7 @@ Entry = str | dict[str, str]  # a text, or a counted phrase's plural forms
 @cache
 def catalogue(lang: str) -> dict[str, Entry]:
     merged: dict[str, Entry] = {}
-    folder = resources.files("resources").joinpath("translations", lang)
+    folder = resources.files("resources") / "translations" / lang
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             merged.update(json.loads(entry.read_text("utf-8")))

@@ -25,8 +25,9 @@ class NoKeyring(SafeCardError):
     exit_code = 2
 
 
-def _account(server: str, user: str) -> str:
-    return f"{user}@{server.rstrip('/')}"
+def _account(server: str, user: str, scope: str | None = None) -> str:
+    account = f"{user}@{server.rstrip('/')}"
+    return f"{account}#{scope}" if scope else account
 
 
 def _fallback_file(home: Path) -> Path | None:
@@ -39,8 +40,12 @@ def _usable() -> bool:
 
 
 class Credentials:
-    def __init__(self, home: Path) -> None:
+    """`scope` keeps apart the tokens of one user on one server that several homes hold
+    (the sessions of a shared terminal: sync/terminal.py)."""
+
+    def __init__(self, home: Path, scope: str | None = None) -> None:
         self.home = home
+        self.scope = scope
 
     def save(self, server: str, user: str, token: str) -> None:
         fallback = _fallback_file(self.home)
@@ -48,12 +53,12 @@ class Credentials:
             fallback.unlink(missing_ok=True)
             fd = os.open(fallback, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(f"{_account(server, user)}\n{token}\n")
+                handle.write(f"{_account(server, user, self.scope)}\n{token}\n")
             return
         if not _usable():
             raise NoKeyring("sync_no_keyring", env=FALLBACK_ENV)
         try:
-            keyring.set_password(SERVICE, _account(server, user), token)
+            keyring.set_password(SERVICE, _account(server, user, self.scope), token)
         except KeyringError as exc:
             raise NoKeyring("sync_no_keyring", env=FALLBACK_ENV) from exc
 
@@ -64,11 +69,11 @@ class Credentials:
                 account, token = fallback.read_text("utf-8").splitlines()[:2]
             except (FileNotFoundError, ValueError):
                 return None
-            return token if account == _account(server, user) else None
+            return token if account == _account(server, user, self.scope) else None
         if not _usable():
             raise NoKeyring("sync_no_keyring", env=FALLBACK_ENV)
         try:
-            return keyring.get_password(SERVICE, _account(server, user))
+            return keyring.get_password(SERVICE, _account(server, user, self.scope))
         except KeyringError as exc:
             raise NoKeyring("sync_no_keyring", env=FALLBACK_ENV) from exc
 
@@ -78,4 +83,4 @@ class Credentials:
             fallback.unlink(missing_ok=True)
             return
         with contextlib.suppress(KeyringError):
-            keyring.delete_password(SERVICE, _account(server, user))
+            keyring.delete_password(SERVICE, _account(server, user, self.scope))

@@ -62,7 +62,8 @@ def from_response(response: httpx.Response, server: str) -> SafeCardError:
     except ValidationError:
         reason = "unknown"
     status = response.status_code
-    if status == 401 and reason in ("bad_credentials", "user_disabled"):
+    if status == 401 and reason in ("bad_credentials", "user_disabled", "pin_locked",
+                                    "no_role"):
         return SignedOut(f"sync_{reason}", server=server)
     if status == 401:
         return SignedOut("sync_signed_out", reason=reason, server=server)
@@ -74,6 +75,8 @@ def from_response(response: httpx.Response, server: str) -> SafeCardError:
         return TooLarge("sync_too_large")
     if status == 426:
         return ProtocolMismatch("sync_protocol_mismatch", server=server)
+    if status == 503 and reason == "directory_unavailable":
+        return SyncUnreachable("sync_directory_unavailable", server=server)
     if status >= 500 or status in (404, 408, 429) or reason == "unknown":
         # 404 and non-protocol bodies come from proxies and portals, not from our server.
         return SyncUnreachable("sync_server_error", status=status, server=server)

@@ -25,8 +25,9 @@ def sign_in(home: Home, store: Store, server: str, user: str, password: str, *,
         raise BadInput("sync_bad_server_url", value=server)
     with SyncClient(server, transport=transport) as client:
         answer = client.login(user, password, home.device_id(store))
-    Credentials(home.path).save(server, user, answer.token)
-    home.save_settings({"server": server, "user": user})
+    # The server's name for the user: a personnel number signs in as its user's name.
+    Credentials(home.path, home.credential_scope).save(server, answer.user, answer.token)
+    home.save_settings({"server": server, "user": answer.user})
     return answer
 
 
@@ -36,7 +37,7 @@ def engine_for(home: Home, store: Store, *,
     server, user = settings.get("server"), settings.get("user")
     if not server or not user:
         raise BadInput("sync_no_server")
-    token = Credentials(home.path).load(server, user)
+    token = Credentials(home.path, home.credential_scope).load(server, user)
     if not token:
         raise SignedOut("sync_signed_out", reason="no_token", server=server)
     client = SyncClient(server, token=token, transport=transport)

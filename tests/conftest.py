@@ -25,6 +25,9 @@ from sqlalchemy.pool import NullPool
 
 # Qt widgets need no screen in tests; set before anything can import PySide6.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A developer's machine may have the .deb's /etc/safecard/safecard.ini: tests that want
+# site settings write their own file.
+os.environ["SAFECARD_SITE_SETTINGS"] = str(Path(__file__).with_name("no-site-settings.ini"))
 
 # Shared 2-core machines stall now and then: a slow example is not a failure. Speed is
 # measured in bench/, not asserted in tests.

@@ -23,7 +23,8 @@ from forms.errors import BadInput, Forbidden, NotFound, SafeCardError
 from forms.store.repo import Store
 from sync import blobs as b
 from sync import protocol as p
-from sync.server import anonymous, auth, blobs, db, security, storage
+from sync.server import anonymous, auth, blobs, db, security, signin, storage
+from sync.server.directory import Directory, DirectoryUnavailable
 from sync.server.limits import BodyLimit
 
 
@@ -46,8 +47,10 @@ def _error(status: int, error: str, detail: str | None = None,
 def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                max_body: int = p.SERVER_MAX_BODY, max_blob: int = b.MAX_BLOB_BYTES,
                store: Store | None = None,
-               login_limiter: security.LoginLimiter | None = None) -> FastAPI:
-    """The server over one database (migrated on start). `clock_ms` is for tests."""
+               login_limiter: security.LoginLimiter | None = None,
+               directory: Directory | None = None) -> FastAPI:
+    """The server over one database (migrated on start), with directory sign-in when a
+    `directory` is given (`Directory.from_env()`). `clock_ms` is for tests."""
     store = store or db.open_server_store(database_url)
     now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
 
@@ -70,7 +73,10 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> auth.Principal:
         # The configuration is looked at in the same round trip as the token.
-        return auth.authenticate(store, authorization, on_config=live_config.seen)
+        who = auth.authenticate(store, authorization, on_config=live_config.seen)
+        if directory is not None:
+            directory.recheck(store, who.user)  # a user the directory disabled is out
+        return who
 
     versioned = [Depends(protocol)]
     anonymous.install(app, store, now_ms, protocol)  # the drop box: no token, no address
@@ -85,8 +91,10 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
     def login(body: p.LoginRequest) -> p.LoginResponse:
         _same_protocol(body)
         limiter.check(body.user)  # 429 before any password is checked
-        token, role = auth.login(store, body.user, body.password, body.device_id)
-        return p.LoginResponse(token=token, user=body.user, role=role,  # type: ignore[arg-type]
+        # The name signed in as: a personnel number becomes its user's name (signin.py).
+        name = signin.verify(store, body.user, body.password, directory)
+        token, role = auth.issue_token(store, name, body.device_id)
+        return p.LoginResponse(token=token, user=name, role=role,  # type: ignore[arg-type]
                                device_id=body.device_id)
 
     @app.post(f"{p.API}/sync/push", response_model=p.PushResponse, dependencies=versioned)
@@ -163,6 +171,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.Unauthorized)
     def _unauthorized(_r: Request, exc: auth.Unauthorized) -> JSONResponse:
         return _error(401, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(DirectoryUnavailable)
+    def _directory(_r: Request, _exc: DirectoryUnavailable) -> JSONResponse:
+        return _error(503, "directory_unavailable", headers={"Retry-After": "10"})
 
     @app.exception_handler(blobs.BlobRefused)
     def _blob(_r: Request, exc: blobs.BlobRefused) -> JSONResponse:

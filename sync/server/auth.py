@@ -12,10 +12,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -23,12 +21,14 @@ from forms.errors import BadInput, Forbidden, NotFound
 from forms.store import syncio
 from forms.store.models import MetaRow
 from forms.store.repo import Store
+from sync.server import signin
 from sync.server.db import CONFIG_KEY
 from sync.server.models import ROLES, DeviceRow, TokenRow, UserRow
+from sync.server.signin import Unauthorized
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified against when the user is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("safecard-no-such-user")
+if TYPE_CHECKING:
+    from sync.server.directory import Directory
+
 DEFAULT_TOKEN_DAYS = 30
 
 
@@ -40,14 +40,6 @@ def token_lifetime() -> timedelta:
     except ValueError:
         days = DEFAULT_TOKEN_DAYS
     return timedelta(days=days if days > 0 else DEFAULT_TOKEN_DAYS)
-
-
-class Unauthorized(Exception):
-    """401: no token, an unknown or revoked one, a wrong password."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -80,7 +72,7 @@ def add_user(store: Store, name: str, role: str, password: str) -> None:
     with syncio.writing(store) as s:
         if s.get(UserRow, name) is not None:
             raise BadInput("sync_user_exists", name=name)
-        s.add(UserRow(name=name, role=role, password_hash=_hasher.hash(password),
+        s.add(UserRow(name=name, role=role, password_hash=signin.hasher.hash(password),
                       disabled=False, created_at=_now()))
 
 
@@ -111,14 +103,17 @@ def revoke_device(store: Store, device_id: str) -> None:
         s.execute(update(TokenRow).where(TokenRow.device_id == device_id).values(revoked=True))
 
 
-def login(store: Store, name: str, password: str, device_id: str) -> tuple[str, str]:
-    """A new bearer token for (user, device), enrolling the device on first sign-in."""
+def login(store: Store, name: str, password: str, device_id: str,
+          directory: Directory | None = None) -> tuple[str, str]:
+    """A new bearer token for (user, device), enrolling the device on first sign-in. `name`
+    may be a personnel number and `password` a PIN or a directory password (signin.py)."""
+    return issue_token(store, signin.verify(store, name, password, directory), device_id)
+
+
+def issue_token(store: Store, name: str, device_id: str) -> tuple[str, str]:
+    """A token for a user whose credentials `signin.verify` accepted, and their role."""
     with syncio.writing(store) as s:
         user = s.get(UserRow, name)
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            raise Unauthorized("bad_credentials") from None
         if user is None:
             raise Unauthorized("bad_credentials")
         if user.disabled:
@@ -132,8 +127,6 @@ def login(store: Store, name: str, password: str, device_id: str) -> tuple[str, 
         token = secrets.token_urlsafe(32)
         s.add(TokenRow(token_hash=_token_hash(token), user=name, device_id=device_id,
                        created_at=_now(), revoked=False))
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = _hasher.hash(password)
         return token, user.role
 
 

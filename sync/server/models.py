@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from forms.store.models import UTCDateTime
 
 ROLES = ("staff", "supervisor", "auditor", "admin")
+LOCAL, DIRECTORY = "local", "directory"  # where a user's password is checked
 
 
 class ServerBase(DeclarativeBase):
@@ -28,6 +29,13 @@ class UserRow(ServerBase):
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A directory user's row is made at their first sign-in and keeps their role from their
+    # groups; its password_hash is never used (sync/server/directory.py).
+    source: Mapped[str] = mapped_column(String(20), default=LOCAL, server_default=LOCAL)
+    # Personnel number and PIN for a shared terminal's quick sign-in (sync/server/signin.py).
+    personnel_number: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeviceRow(ServerBase):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +20,9 @@ from forms.config import Config
 from forms.home import Home, open_home
 from forms.service import CardService
 from forms.store.repo import Store
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 USER = "ivanov"
 
@@ -87,3 +91,24 @@ def supervisor(window_as: Callable[[str], MainWindow]) -> MainWindow:
     """Petrov's window: the supervisor hazards at «Северный» are routed to."""
     return window_as("petrov")
 
+
+
+@pytest.fixture
+def server_store(tmp_path: Path) -> Iterator[Store]:
+    """An in-process server's database with the test users (tests/sync/conftest.py)."""
+    from sync.server import auth
+    from sync.server.db import open_server_store
+    from tests.sync.conftest import PASSWORD, USERS
+
+    store = open_server_store(f"sqlite:///{tmp_path}/server.db")
+    for name, role in USERS.items():
+        auth.add_user(store, name, role, PASSWORD)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def app(server_store: Store) -> FastAPI:
+    from sync.server.app import create_app
+
+    return create_app(server_store.url, store=server_store)

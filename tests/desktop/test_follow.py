@@ -1,5 +1,5 @@
 """«Отследить анонимное сообщение» (issue 7): following an anonymous card by its receipt, with
-the real server app in-process (the fixtures of test_sync_background.py).
+the real server app in-process (tests/desktop/conftest.py, test_sync_background.py).
 
 Set SAFECARD_SCREENSHOTS=docs/screenshots to also write follow-anonymous.png there.
 """
@@ -39,8 +39,6 @@ pytestmark = pytest.mark.desktop
 
 # The in-process server and a window signed in to it, as the background sync tests use them.
 WAIT = background.WAIT
-server_store = background.server_store
-app = background.app
 transport = background.transport
 synced_window = background.synced_window
 

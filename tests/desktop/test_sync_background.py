@@ -29,35 +29,17 @@ from forms.store.repo import Store
 from sync.client import SyncClient
 from sync.credentials import Credentials
 from sync.engine import SyncEngine
-from sync.server import auth
-from sync.server.app import create_app
-from sync.server.db import open_server_store
 from sync.workstation import sign_in
 from tests.desktop.helpers import hazard
 from tests.sync.conftest import (
     PASSWORD,
     SERVER,
-    USERS,
     SyncASGITransport,
     cheap_password_hashes,  # noqa: F401  (autouse fixture)
     memory_keyring,  # noqa: F401  (autouse fixture)
 )
 
 WAIT = 15000  # ms: a round runs the real app; shared machines are slow now and then
-
-
-@pytest.fixture
-def server_store(tmp_path: Path) -> Iterator[Store]:
-    store = open_server_store(f"sqlite:///{tmp_path}/server.db")
-    for name, role in USERS.items():
-        auth.add_user(store, name, role, PASSWORD)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def app(server_store: Store) -> FastAPI:
-    return create_app(server_store.url, store=server_store)
 
 
 @pytest.fixture

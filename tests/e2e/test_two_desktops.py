@@ -12,8 +12,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from forms.i18n import set_language
 from forms.store.models import EventRow
 from sync.server import auth
 from sync.server.db import open_server_store
+from tests.e2e.server_process import Server
 
 BIN = Path(sys.executable).parent
 PASSWORD = "e2e password"
@@ -40,60 +39,13 @@ HAZARD = {"kind": "hazard", "title": "Нет ограждения у резер�
           "work_stopped": True}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, url: str, port: int, log: Path) -> None:
-        self.url, self.port, self.log = url, port, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        exe = shutil.which("safecard-server", path=str(BIN))
-        assert exe, "safecard-server is not installed in this environment"
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [exe, "--database-url", self.url, "--host", "127.0.0.1", "--port",
-                 str(self.port)], stdout=log, stderr=log)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited: {self.log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{self.address}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        pytest.fail("server did not start in 30 s")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     store = open_server_store(database_url)
     for name, role in (("ivanov", "staff"), ("petrov", "supervisor")):
         auth.add_user(store, name, role, PASSWORD)
     store.close()
-    srv = Server(database_url, _free_port(), tmp_path / "server.log")
+    srv = Server(database_url, None, tmp_path / "server.log")
     yield srv
     srv.stop()
 

@@ -70,14 +70,17 @@ def test_duration_text_round_trips(amount: int, unit: str) -> None:
 def test_calendar_comes_from_sla_config() -> None:
     assert CAL.timezone == "Europe/Moscow"
     assert CAL.workdays == frozenset(WEEKDAYS)
-    assert date(2026, 5, 1) in CAL.holidays
+    assert CAL.country == "RU"
+    assert not CAL.is_working_day(date(2026, 5, 1))
     assert CAL.day_length == timedelta(hours=9)
 
 
 @pytest.mark.parametrize(
     "change",
     [{"workdays": []}, {"workdays": [7]}, {"start": "17:00", "end": "08:00"},
-     {"timezone": "Mars/Olympus"}, {"start": "8am"}, {"holidays": ["1 May"]}],
+     {"timezone": "Mars/Olympus"}, {"start": "8am"}, {"holidays": ["1 May"]},
+     {"working_dates": ["2026-13-01"]}, {"country": "Atlantis"}, {"country": 7},
+     {"country": "RU", "subdivision": "Narnia"}],
 )
 def test_broken_calendar_config_is_refused(change: dict[str, object]) -> None:
     cal = {"timezone": "Europe/Moscow", "workdays": WEEKDAYS, "start": "08:00", "end": "17:00",
@@ -142,6 +145,71 @@ def test_business_days_skip_new_year_holidays() -> None:
 def test_business_days_equal_whole_days_of_business_hours() -> None:
     start = msk(2026, 3, 18, 11, 15)
     assert CAL.add(start, d("3bd")) == CAL.add(start, d("27bh"))
+
+
+# --- the national calendar, and the site's own days --------------------------------------
+
+def site_calendar(**change: object) -> BusinessCalendar:
+    cal = {"timezone": "Europe/Moscow", "workdays": WEEKDAYS, "start": "08:00",
+           "end": "17:00", **change}
+    return BusinessCalendar.from_config({"calendar": cal})
+
+
+def test_a_deadline_in_2028_counts_the_2028_holidays() -> None:
+    # No list in the configuration names a 2028 date: 8 March 2028 is a Wednesday off,
+    # and 1 and 9 May 2028 (Monday, Tuesday) are off too.
+    assert CAL.add(msk(2028, 3, 7, 16), d("1bd")) == msk(2028, 3, 9, 16)
+    assert CAL.add(msk(2028, 4, 28, 16), d("1bd")) == msk(2028, 5, 2, 16)
+    assert CAL.add(msk(2028, 5, 8, 16), d("1bd")) == msk(2028, 5, 10, 16)
+    assert CAL.business_seconds(msk(2028, 5, 1, 0), msk(2028, 5, 8, 0)) == 4 * 9 * 3600
+
+
+def test_days_off_moved_by_decree_are_off() -> None:
+    # The 2027 decree moves Saturday 20 February's day off to Monday 22 February.
+    assert not CAL.is_working_day(date(2027, 2, 22))
+    assert CAL.add(msk(2027, 2, 19, 16), d("1bd")) == msk(2027, 2, 20, 16)
+
+
+def test_a_weekend_day_made_working_by_decree_is_working() -> None:
+    assert CAL.is_working_day(date(2027, 2, 20))  # a Saturday
+    assert CAL.is_working_day(date(2024, 12, 28))
+    assert not CAL.is_working_day(date(2027, 2, 27))  # an ordinary Saturday
+
+
+def test_the_calendar_never_runs_out() -> None:
+    for year in (2035, 2050):
+        assert not CAL.is_working_day(date(year, 1, 2))
+        assert not CAL.is_working_day(date(year, 6, 12))
+
+
+def test_a_calendar_without_a_country_follows_russia() -> None:
+    assert not site_calendar().is_working_day(date(2028, 3, 8))
+
+
+def test_country_null_means_weekdays_only() -> None:
+    assert site_calendar(country=None).is_working_day(date(2028, 3, 8))
+
+
+def test_the_site_adds_its_own_days_off() -> None:
+    cal = site_calendar(holidays=["2028-03-10"])  # a Friday the plant closes
+    assert CAL.is_working_day(date(2028, 3, 10))
+    assert not cal.is_working_day(date(2028, 3, 10))
+    assert cal.add(msk(2028, 3, 7, 16), d("2bd")) == msk(2028, 3, 13, 16)
+
+
+def test_the_site_removes_a_day_off_by_naming_a_working_date() -> None:
+    # A plant that works on 9 January 2026 (a day off moved by decree) and on a Sunday.
+    cal = site_calendar(working_dates=["2026-01-09", "2026-03-15"])
+    assert cal.is_working_day(date(2026, 1, 9))
+    assert cal.is_working_day(date(2026, 3, 15))
+    assert not cal.is_working_day(date(2026, 1, 8))
+    assert cal.add(msk(2026, 1, 8, 10), d("1bh")) == msk(2026, 1, 9, 9)
+
+
+def test_another_country_and_subdivision() -> None:
+    berlin = site_calendar(timezone="Europe/Berlin", country="DE", subdivision="BE")
+    assert not berlin.is_working_day(date(2028, 3, 8))  # Berlin's Women's Day
+    assert site_calendar(country="DE").is_working_day(date(2028, 3, 8))
 
 
 # --- calendar units ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from forms.service import CardService
 from forms.store.repo import Store
 from sync.client import SyncClient
 from sync.engine import SyncEngine
-from sync.server import auth
+from sync.server import auth, signin
 from sync.server.app import create_app
 from sync.server.db import open_server_store
 from tests.sync.memory_keyring import MemoryKeyring
@@ -67,8 +67,8 @@ class SyncASGITransport(httpx.BaseTransport):
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2id still, with the smallest cost: tests sign in hundreds of times."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                        parallelism=1))
+    monkeypatch.setattr(signin, "hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                         parallelism=1))
 
 
 @pytest.fixture(autouse=True)

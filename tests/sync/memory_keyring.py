@@ -25,3 +25,7 @@ class MemoryKeyring(KeyringBackend):
     def delete_password(self, service: str, username: str) -> None:
         if self._values.pop((service, username), None) is None:
             raise PasswordDeleteError(username)
+
+    def accounts(self) -> list[tuple[str, str]]:
+        """Every (service, account) that holds a password now."""
+        return list(self._values)
