@@ -166,12 +166,13 @@ class TerminalWindow(QMainWindow):
                      self._signed_in, self._refused)
 
     def _refused(self, exc: BaseException) -> None:
+        from desktop.formatting import display
         from desktop.sync_bridge import what_happened
 
         self._signing_in = False
         self.who.ready()
         if isinstance(exc, SafeCardError):
-            self.who.message.setText(what_happened(exc))
+            self.who.message.setText(what_happened(exc, display(self.config)))
         else:
             show_error(self, exc)
 

@@ -13,6 +13,7 @@ pytest.importorskip("fastapi")
 
 from fastapi import FastAPI
 
+from desktop.formatting import display
 from desktop.sync_bridge import what_happened
 from desktop.terminal_window import TerminalWindow
 from forms.config import Config
@@ -101,7 +102,7 @@ def test_a_wrong_pin_says_so_and_signs_nobody_in(qtbot, terminal,
     window = terminal()
     sign_in(qtbot, window, "0007", "1111")
     assert window.main is None
-    wrong = what_happened(SignedOut("sync_bad_credentials", server=SERVER))
+    wrong = what_happened(SignedOut("sync_bad_credentials", server=SERVER), display(window.config))
     assert window.who.message.text() == wrong
     assert open_sessions(terminal_home) == []
 
