@@ -1,0 +1,176 @@
+"""HTTP that cannot be stretched (issue 15, point 5), against the real `safecard-server`.
+
+The server process runs on loopback with short timeouts (1 s) set through its environment, as
+a site would set them (docs/deployment.md). Raw sockets play the attacker:
+- bodies whose headers lie about their size (Content-Length with Transfer-Encoding, chunked
+  with no length, a length far over the limit), each streamed up to 300 MB: the server's
+  peak RSS (VmHWM, reset before the attack through /proc/PID/clear_refs) never rises by more
+  than the photo limit, and the lying request is answered with its reason;
+- half-open connections (nothing sent, half a request head, half a body): every one is closed
+  by the server within the timeout plus a second;
+- more connections from one address than allowed: the extra ones get 503 at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from sync import protocol as p
+from sync.blobs import MAX_BLOB_BYTES
+from sync.server import auth
+from sync.server.db import open_server_store
+from tests.e2e.faults.netutil import free_port
+from tests.e2e.test_two_desktops import PASSWORD, Server
+
+TIMEOUT = 1.0
+PER_CLIENT = 12
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module (each test leaves it with no connection open)."""
+    folder = tmp_path_factory.mktemp("limits")
+    url = f"sqlite:///{folder}/server.db"
+    store = open_server_store(url)
+    auth.add_user(store, "ivanov", "staff", PASSWORD)
+    store.close()
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in (("SAFECARD_HEADER_TIMEOUT", TIMEOUT),
+                            ("SAFECARD_BODY_TIMEOUT", TIMEOUT),
+                            ("SAFECARD_CLIENT_CONNECTIONS", PER_CLIENT)):
+            env.setenv(name, str(value))
+        srv = Server(url, free_port(), folder / "server.log")
+        srv.start()
+    yield srv
+    srv.stop()
+
+
+def _token(server: Server) -> str:
+    answer = httpx.post(f"{server.address}{p.API}/auth/login", timeout=10, json={
+        "protocol": p.PROTOCOL_VERSION, "user": "ivanov", "password": PASSWORD,
+        "device_id": "dev-e2e"}, headers={p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION)})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+def _connect(server: Server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=10)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (or 10 s pass)."""
+    data = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def _peak_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) // 1024
+
+
+def _put_head(token: str, framing: bytes) -> bytes:
+    return (b"PUT " + f"{p.API}/blobs/{'a' * 64}".encode() + b" HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Bearer {token}\r\n{p.PROTOCOL_HEADER}: 1\r\n".encode()
+            + framing + b"\r\n")
+
+
+def _flood(sock: socket.socket, total: int) -> int:
+    """Send chunked-looking data until `total` bytes or the server closes; bytes sent."""
+    chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+    sent = 0
+    with contextlib.suppress(OSError):
+        while sent < total:
+            sock.sendall(chunk)
+            sent += len(chunk)
+    return sent
+
+
+def test_a_body_that_lies_about_its_size_never_grows_the_server(server: Server) -> None:
+    token = _token(server)
+    photo = io.BytesIO()
+    Image.effect_noise((1200, 900), 60).convert("RGB").save(photo, "JPEG")
+    data = photo.getvalue()
+    with httpx.Client(base_url=server.address, timeout=10, headers={
+            "Authorization": f"Bearer {token}", p.PROTOCOL_HEADER: "1"}) as http:
+        for _ in range(3):  # warm: the upload path has run before the peak is reset
+            stored = http.put(f"{p.API}/blobs/{hashlib.sha256(data).hexdigest()}", content=data)
+            assert stored.status_code in (200, 201), stored.text
+    assert server.proc is not None
+    pid = server.proc.pid
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
+    before = _peak_mb(pid)
+
+    attacks = {
+        b"Content-Length: 100\r\nTransfer-Encoding: chunked\r\n": b"ambiguous_length",
+        b"Transfer-Encoding: chunked\r\n": b"length_required",
+        b"Content-Length: 300000000\r\n": b"too_large",
+    }
+    for framing, reason in attacks.items():
+        with _connect(server) as sock:
+            sock.sendall(_put_head(token, framing))
+            sent = _flood(sock, 300 * MB)
+            answer = _answer(sock)
+        assert reason in answer, (framing, answer[:300])
+        assert sent < 300 * MB or framing.startswith(b"Content-Length: 3"), framing
+    grown = _peak_mb(pid) - before
+    assert grown <= MAX_BLOB_BYTES // MB, f"peak RSS grew {grown} MB"
+    assert httpx.get(f"{server.address}{p.API}/health", timeout=5).status_code == 200
+
+
+def test_half_open_connections_are_closed_within_the_timeout(server: Server) -> None:
+    body_head = (f"POST {p.API}/auth/login HTTP/1.1\r\nHost: x\r\n{p.PROTOCOL_HEADER}: 1\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{").encode()
+    halves = {"nothing": b"", "half a head": f"POST {p.API}/auth/login HTTP/1.1\r\nHo".encode(),
+              "half a body": body_head}
+    socks: list[tuple[str, socket.socket]] = []
+    started = time.monotonic()
+    for kind, sent in halves.items():
+        for _ in range(PER_CLIENT // len(halves)):
+            sock = _connect(server)
+            sock.sendall(sent)
+            socks.append((kind, sock))
+    closed_after: dict[str, float] = {}
+    answers: dict[str, bytes] = {}
+    for kind, sock in socks:
+        with sock:
+            answers[kind] = _answer(sock)
+        closed_after[kind] = max(closed_after.get(kind, 0.0), time.monotonic() - started)
+    assert all(t <= TIMEOUT + 1.0 for t in closed_after.values()), closed_after
+    assert answers["nothing"] == answers["half a head"] == b""
+    assert b" 408 " in answers["half a body"] and b"request_timeout" in answers["half a body"]
+    assert httpx.get(f"{server.address}{p.API}/health", timeout=5).status_code == 200
+
+
+def test_connections_from_one_address_are_bounded(server: Server) -> None:
+    held = [_connect(server) for _ in range(PER_CLIENT)]
+    try:
+        with _connect(server) as extra:
+            answer = _answer(extra)
+        assert b" 503 " in answer
+        assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"] == "busy"
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 5  # the server sees the closes a moment later
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{server.address}{p.API}/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.05)
+    pytest.fail("the server did not take new connections after the held ones closed")
