@@ -2,7 +2,7 @@
 with a `receive` that plays a hostile client — more bytes than announced, a body that stops
 arriving, both framings at once, more uploads at once than the budget. Each is refused with
 its reason and stores nothing. The same attacks on the real server process, with its RSS
-and its sockets watched, are in tests/e2e/test_http_limits.py."""
+and its sockets watched, are in tests/e2e/test_hostile_requests.py."""
 
 from __future__ import annotations
 

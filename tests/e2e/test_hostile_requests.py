@@ -1,18 +1,23 @@
-"""HTTP that cannot be stretched (issue 15, point 5), against the real `safecard-server`.
+"""What a modified client sends, against the real `safecard-server` (issue 15, points 5, 6).
 
 The server process runs on loopback with short timeouts (1 s) set through its environment, as
-a site would set them (docs/deployment.md). Raw sockets play the attacker:
+a site would set them (docs/deployment.md). Raw sockets and hand-made requests play the
+attacker:
 - bodies whose headers lie about their size (Content-Length with Transfer-Encoding, chunked
   with no length, a length far over the limit), each streamed up to 300 MB: the server's
   peak RSS (VmHWM, reset before the attack through /proc/PID/clear_refs) never rises by more
   than the photo limit, and the lying request is answered with its reason;
 - half-open connections (nothing sent, half a request head, half a body): every one is closed
   by the server within the timeout plus a second;
-- more connections from one address than allowed: the extra ones get 503 at once.
+- more connections from one address than allowed: the extra ones get 503 at once;
+- photos carrying EXIF and GPS, through the photo upload and through the anonymous drop
+  box, and a drop refused as a conflict with a photo inside: refused, nothing stored, and no
+  photo the server holds carries any metadata.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -20,18 +25,28 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import create_engine, select
 
+from forms import photos
+from forms.config import load_config
+from forms.events import Event
+from forms.ids import uuid7
+from forms.service import CardService
+from forms.store import syncio
+from forms.store.repo import Store
 from sync import protocol as p
 from sync.blobs import MAX_BLOB_BYTES
 from sync.server import auth
 from sync.server.db import open_server_store
+from sync.server.models import BlobRow
 from tests.e2e.faults.netutil import free_port
-from tests.e2e.test_two_desktops import PASSWORD, Server
+from tests.e2e.test_two_desktops import HAZARD, PASSWORD, Server
 
 TIMEOUT = 1.0
 PER_CLIENT = 12
@@ -174,3 +189,89 @@ def test_connections_from_one_address_are_bounded(server: Server) -> None:
                 return
         time.sleep(0.05)
     pytest.fail("the server did not take new connections after the held ones closed")
+
+
+# ---- photos -----------------------------------------------------------------------------------
+
+def _photo_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x013B] = "Ivanov I. I."  # Artist
+    exif.get_ifd(0x8825)[1] = "N"  # GPSLatitudeRef
+    out = io.BytesIO()
+    Image.effect_noise((320, 240), 50).convert("RGB").save(out, "JPEG", exif=exif)
+    data = out.getvalue()
+    assert b"Ivanov I. I." in data
+    return data
+
+
+def _anonymous_card(tmp_path: Path, photo: bytes) -> tuple[list[Event], str]:
+    """The events of an anonymous card filed on a real workstation store, then changed as a
+    modified client would: its photo replaced by `photo` (named by its hash)."""
+    config = load_config()
+    store = Store(f"sqlite:///{tmp_path}/ws-{uuid7()}.db", config)
+    try:
+        service = CardService(store, config, user="ivanov", device_id="dev-ws",
+                              blobs=tmp_path / "blobs")
+        service.file(HAZARD, anonymous=True)
+        events = syncio.pending(store, 10, syncio.ANONYMOUS)
+    finally:
+        store.close()
+    name = hashlib.sha256(photo).hexdigest()
+    filed = events[0]
+    fields = {**filed.payload["fields"], "photos": [name]}
+    return [replace(filed, payload={**filed.payload, "fields": fields}), *events[1:]], name
+
+
+def _drop(server: Server, events: list[Event], photos: dict[str, bytes]) -> httpx.Response:
+    body = p.AnonymousCardRequest(
+        events=[p.WireEvent.of(e) for e in events],
+        photos={n: base64.b64encode(d).decode("ascii") for n, d in photos.items()})
+    return httpx.post(f"{server.address}{p.API}/anonymous/cards", timeout=10,
+                      content=body.model_dump_json(),
+                      headers={p.PROTOCOL_HEADER: "1", "Content-Type": "application/json"})
+
+
+def _stored_blobs(server: Server) -> list[bytes]:
+    engine = create_engine(server.url)
+    try:
+        with engine.connect() as conn:
+            return [bytes(d) for d in conn.scalars(select(BlobRow.data))]
+    finally:
+        engine.dispose()
+
+
+def test_a_photo_on_the_server_never_carries_exif(server: Server, tmp_path: Path) -> None:
+    before = _stored_blobs(server)
+    leaky = _photo_with_gps()
+    name = hashlib.sha256(leaky).hexdigest()
+    with httpx.Client(base_url=server.address, timeout=10, headers={
+            "Authorization": f"Bearer {_token(server)}", p.PROTOCOL_HEADER: "1"}) as http:
+        upload = http.put(f"{p.API}/blobs/{name}", content=leaky)
+    assert (upload.status_code, upload.json()["error"]) == (415, "photo_metadata")
+
+    events, name = _anonymous_card(tmp_path, leaky)
+    dropped = _drop(server, events, {name: leaky})
+    assert (dropped.status_code, dropped.json()["error"]) == (415, "photo_metadata")
+
+    # A drop refused for its card (one with this id is there already) stores no photo either.
+    clean = photos.scrub(_write(tmp_path / "clean.jpg", leaky))
+    events, name = _anonymous_card(tmp_path, clean)
+    assert _drop(server, events, {name: clean}).status_code == 200
+    again = [replace(e, id=uuid7()) for e in events]
+    other = photos.scrub(_write(tmp_path / "other.jpg", _photo_with_gps()))
+    other_events = [replace(again[0], payload={**again[0].payload, "fields": {
+        **again[0].payload["fields"], "photos": [hashlib.sha256(other).hexdigest()]}}),
+        *again[1:]]
+    refused = _drop(server, other_events, {hashlib.sha256(other).hexdigest(): other})
+    assert (refused.status_code, refused.json()["error"]) == (409, "card_exists")
+
+    stored = _stored_blobs(server)
+    assert len(stored) == len(before) + 1 and clean in stored and other not in stored
+    for data in stored:
+        assert photos.jpeg_extras(data) is None and b"Exif" not in data
+        assert b"Ivanov" not in data
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
