@@ -1,5 +1,5 @@
 """`safecard import` in chunks: one transaction per chunk, lines reported in order, a chunk
-the store cannot take leaves nothing of itself behind."""
+the store cannot take leaves nothing of itself behind. Re-runs: tests/cli/test_import_rerun.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_chunks_file_every_good_line_in_order(safecard_home: Path, tmp_path: Pat
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(commands, "IMPORT_CHUNK", 2)
     path = _lines(tmp_path, [HAZARD, "{broken", IDEA, HAZARD | {"category": "nope"},
-                             HAZARD | {"anonymous": True}, IDEA])
+                             HAZARD | {"anonymous": True}, IDEA | {"title": "Вторая идея"}])
     set_language(None)
     assert main(["--user", "ivanov", "import", str(path)]) == 2
     out, err = capsys.readouterr()
@@ -63,7 +63,8 @@ def test_a_chunk_the_store_refuses_leaves_nothing_of_itself(
         original(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Store, "_write_projections", second_fails)
-    path = _lines(tmp_path, [HAZARD, IDEA, HAZARD, IDEA, HAZARD])
+    path = _lines(tmp_path, [HAZARD, IDEA, HAZARD | {"title": "Другая"},
+                             IDEA | {"title": "Другая"}, HAZARD | {"title": "Третья"}])
     set_language(None)
     assert main(["--user", "ivanov", "import", str(path)]) == 1
     out, err = capsys.readouterr()
