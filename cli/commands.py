@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli import receipt_cmd, render, report_cmd, sync_cmd
+from cli import receipt_cmd, recover_cmd, render, report_cmd, sync_cmd
 from cli.context import (
     MAX_STDIN_BYTES,
     Context,
@@ -261,7 +261,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "show": cmd_show, "assess": cmd_assess, "action": cmd_action, "verify": cmd_verify,
     "close": cmd_close, "reject": cmd_reject, "reopen": cmd_reopen, "comment": cmd_comment,
     "rebuild": cmd_rebuild, **report_cmd.COMMANDS, **sync_cmd.COMMANDS,
-    **receipt_cmd.COMMANDS,
+    **receipt_cmd.COMMANDS, **recover_cmd.COMMANDS,
 }
 
 

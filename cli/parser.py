@@ -7,7 +7,7 @@ import re
 import sys
 from typing import NoReturn
 
-from cli import receipt_cmd, report_cmd, sync_cmd
+from cli import receipt_cmd, recover_cmd, report_cmd, sync_cmd
 from forms.i18n import tr
 
 EXIT_BAD_INPUT = 2
@@ -133,6 +133,7 @@ def build_parser() -> FriendlyParser:
     report_cmd.add_parsers(sub, FriendlyParser)
     sync_cmd.add_parsers(sub, FriendlyParser)
     receipt_cmd.add_parsers(sub, FriendlyParser)
+    recover_cmd.add_parsers(sub, FriendlyParser)
 
     sub.add_parser("rebuild", help=tr("cli.help.rebuild"))
     return parser

@@ -9,8 +9,9 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from forms.config import ConfigError
+from forms.errors import SafeCardError
 from forms.home import open_home
-from forms.i18n import current_language, set_language, tr
+from forms.i18n import current_language, error_text, set_language, tr
 
 APP_NAME = "SafeCard"
 QT_TRANSLATOR = "qtbase"
@@ -58,6 +59,9 @@ def run(home: str | None = None, argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, tr("ui.error.cannot_open", path=str(where.path),
                                                  reason=str(exc)))
         return 1
+    except SafeCardError as exc:  # the store file is damaged (forms/store/integrity.py)
+        QMessageBox.critical(None, APP_NAME, error_text(exc))
+        return exc.exit_code
     try:
         window = MainWindow(where, config, store)
         window.show()
