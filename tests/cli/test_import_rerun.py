@@ -21,17 +21,11 @@ import pytest
 
 from cli import commands
 from cli.main import main
-from forms.config import load_config
 from forms.i18n import set_language
-from forms.store.repo import Store
 from tests.cli.test_cli import HAZARD, IDEA
-from tests.cli.test_import_bulk import _lines
+from tests.cli.test_import_bulk import _lines, _store
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _store(home: Path) -> Store:
-    return Store(f"sqlite:///{home / 'safecard.db'}", load_config(), migrate=False)
 
 
 def _import(path: Path, capsys: pytest.CaptureFixture[str], *more: str) -> tuple[int, str, str]:
