@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from cli import commands
 from cli.parser import build_parser
 from forms.errors import SafeCardError, is_disk_full
-from forms.home import default_home, open_home
+from forms.home import Home, default_home
 from forms.i18n import error_text, set_language, tr
 from forms.store import integrity
 
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as error:
-        damaged = integrity.explain(error, open_home(args.home).store_path)
+        damaged = integrity.explain(error, _home(args.home).store_path)
         if damaged is not None:  # the store itself: say so, whatever failed on it
             _fail(error_text(damaged))
             return damaged.exit_code
@@ -86,8 +86,12 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
+def _home(home: str | None) -> Home:
+    return Home(Path(home) if home else default_home())
+
+
 def _log_bug(home: str | None) -> str:
-    folder = (Path(home) if home else default_home()) / "logs"
+    folder = _home(home).path / "logs"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "safecard.log"

@@ -22,7 +22,9 @@ process running under it) costs one full check, never a wrong message. A damaged
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from forms.errors import Damaged
 
@@ -47,10 +49,8 @@ def suspect(path: Path) -> str | None:
         return f"cannot read: {error.strerror}"
 
 
-def _tail_check(f: object, size: int) -> str | None:
-    read = f.read  # type: ignore[attr-defined]
-    seek = f.seek  # type: ignore[attr-defined]
-    header = read(100)
+def _tail_check(f: BinaryIO, size: int) -> str | None:
+    header = f.read(100)
     if len(header) < 100 or not header.startswith(MAGIC):
         return "not a SQLite file"
     page_size = int.from_bytes(header[16:18], "big")
@@ -67,8 +67,8 @@ def _tail_check(f: object, size: int) -> str | None:
     usable = page_size - header[20]
 
     def page(number: int) -> bytes:
-        seek((number - 1) * page_size)
-        return bytes(read(page_size))
+        f.seek((number - 1) * page_size)
+        return f.read(page_size)
 
     free = _free_pages(header, page, pages, usable)
     if free is None:
@@ -82,7 +82,8 @@ def _tail_check(f: object, size: int) -> str | None:
     return None
 
 
-def _free_pages(header: bytes, page: object, pages: int, usable: int) -> set[int] | None:
+def _free_pages(header: bytes, page: Callable[[int], bytes], pages: int, usable: int,
+                ) -> set[int] | None:
     """Every page on the freelist; None when a trunk is broken. A freelist longer than
     MAX_TRUNKS trunks is not walked to its end: its other pages count as not free."""
     free: set[int] = set()
@@ -92,7 +93,7 @@ def _free_pages(header: bytes, page: object, pages: int, usable: int) -> set[int
             break
         if trunk > pages or trunk in free:
             return None
-        data = page(trunk)  # type: ignore[operator]
+        data = page(trunk)
         count = int.from_bytes(data[4:8], "big")
         if count > usable // 4 - 2:
             return None

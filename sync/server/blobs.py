@@ -4,7 +4,7 @@ A blob is stored in one statement (`INSERT … ON CONFLICT DO NOTHING`): it is t
 not at all, so an upload cut mid-way leaves nothing, and a blob is never overwritten (its
 name is the hash of its bytes, checked before anything is written). A blob is a photo as a
 workstation makes one (forms.photos.refusal): a JPEG or PNG within 2048 px with no metadata;
-anything else is refused, never re-encoded — its name is the hash of its bytes.
+anything else is refused, never re-encoded (that would change its name).
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ def insert(s: Session, store: Store, name: str, data: bytes, kind: str) -> bool:
     """Store a blob `check` accepted, in the caller's transaction (so a request refused later
     in it stores nothing); False when it was already there."""
     dialect_insert = sqlite_insert if store.is_sqlite else pg_insert
-    statement = dialect_insert(BlobRow).values(sha256=name, size=len(data), media_type=kind,
-                                       data=data).on_conflict_do_nothing(
-                                           index_elements=["sha256"]).returning(BlobRow.sha256)
+    statement = (dialect_insert(BlobRow)
+                 .values(sha256=name, size=len(data), media_type=kind, data=data)
+                 .on_conflict_do_nothing(index_elements=["sha256"])
+                 .returning(BlobRow.sha256))
     return s.execute(statement).first() is not None  # no row: it was already there
 
 
