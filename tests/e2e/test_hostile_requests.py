@@ -12,7 +12,9 @@ attacker:
 - more connections from one address than allowed: the extra ones get 503 at once;
 - photos carrying EXIF and GPS, through the photo upload and through the anonymous drop
   box, and a drop refused as a conflict with a photo inside: refused, nothing stored, and no
-  photo the server holds carries any metadata.
+  photo the server holds carries any metadata;
+- an EPS named .jpg and a 49-megapixel JPEG, to the server and to the real `safecard file`:
+  refused without decoding (the server's peak RSS does not move), or filed at 2048 px.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ import contextlib
 import hashlib
 import io
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -275,3 +281,49 @@ def test_a_photo_on_the_server_never_carries_exif(server: Server, tmp_path: Path
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n{ } loop\n%%EOF\n"
+MAKE_49MP = ("import sys; from PIL import Image; "
+             "Image.effect_noise((1012, 756), 40).convert('RGB').resize((8100, 6050))"
+             ".save(sys.argv[1], 'JPEG', quality=85)")
+
+
+def test_an_eps_and_a_49_megapixel_jpeg_are_refused_or_bounded(
+        server: Server, tmp_path: Path) -> None:
+    eps, big = tmp_path / "photo.jpg", tmp_path / "big.jpg"
+    eps.write_bytes(EPS)
+    subprocess.run([sys.executable, "-c", MAKE_49MP, str(big)], check=True, timeout=120)
+    assert server.proc is not None
+    pid = server.proc.pid
+    token = _token(server)  # before the peak is reset: a sign-in's Argon2id takes 64 MB
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    before = _peak_mb(pid)
+    with httpx.Client(base_url=server.address, timeout=30, headers={
+            "Authorization": f"Bearer {token}", p.PROTOCOL_HEADER: "1"}) as http:
+        for path in (eps, big):
+            data = path.read_bytes()
+            answer = http.put(f"{p.API}/blobs/{hashlib.sha256(data).hexdigest()}",
+                              content=data)
+            assert (answer.status_code, answer.json()["error"]) == (415, "not_an_image")
+    # Read, the 7.7 MB body is held twice at most; decoded, it would take some 150 MB.
+    assert _peak_mb(pid) - before <= 2 * MAX_BLOB_BYTES // MB
+
+    # The real `safecard file`: the EPS is refused at once (no Ghostscript), the 49 MP photo
+    # filed at 2048 px.
+    exe = shutil.which("safecard", path=str(Path(sys.executable).parent))
+    assert exe
+    env = {**os.environ, "SAFECARD_HOME": str(tmp_path / "home"), "LANG": "ru_RU.UTF-8"}
+    env.pop("SAFECARD_LANG", None)
+    for path, code in ((eps, 2), (big, 0)):
+        card = json.dumps(HAZARD | {"photos": [str(path)]}, ensure_ascii=False)
+        done = subprocess.run([exe, "--user", "ivanov", "file", "--json"], input=card,
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stderr
+    assert "JPEG или PNG" in subprocess.run(
+        [exe, "--user", "ivanov", "file"], input=json.dumps(HAZARD | {"photos": [str(eps)]}),
+        capture_output=True, text=True, env=env, timeout=60).stderr
+    [stored] = (tmp_path / "home" / "blobs").glob("*.jpg")
+    with Image.open(stored) as photo:
+        assert photo.size == (2048, 1530)
