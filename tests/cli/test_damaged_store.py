@@ -23,10 +23,9 @@ import pytest
 from forms.config import load_config
 from forms.store import integrity
 from forms.store.repo import Store
-from tests.cli.test_cli import HAZARD, IDEA, Result, run
-from tests.cli.test_import_bulk import _lines
-
-__all__ = ["run"]  # the fixture
+from tests.cli.test_cli import HAZARD, IDEA, Result
+from tests.cli.test_cli import run as run
+from tests.cli.test_import_bulk import lines_file
 
 CARDS = 60
 PAGE = 4096
@@ -34,7 +33,7 @@ PAGE = 4096
 
 @pytest.fixture
 def filed(run: Callable[..., Result], safecard_home: Path, tmp_path: Path) -> Path:
-    path = _lines(tmp_path, [HAZARD | {"title": f"Опасность {i}"} for i in range(CARDS)])
+    path = lines_file(tmp_path, [HAZARD | {"title": f"Опасность {i}"} for i in range(CARDS)])
     assert run("import", str(path), user="ivanov").code == 0
     assert not (safecard_home / "safecard.db-wal").exists()  # all in the file itself
     return safecard_home / "safecard.db"

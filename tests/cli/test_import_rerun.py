@@ -23,7 +23,7 @@ from cli import commands
 from cli.main import main
 from forms.i18n import set_language
 from tests.cli.test_cli import HAZARD, IDEA
-from tests.cli.test_import_bulk import _lines, _store
+from tests.cli.test_import_bulk import lines_file, store_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_a_rerun_files_only_the_lines_not_filed_yet(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(commands, "IMPORT_CHUNK", 3)
     cards = [HAZARD | {"title": f"Опасность {i}"} for i in range(7)]
-    first = _lines(tmp_path, cards[:4])
+    first = lines_file(tmp_path, cards[:4])
     code, out, err = _import(first, capsys)
     assert code == 0 and len(out.split()) == 4 and "пропущено как поданные раньше: 0" in err
     # The same lines again, re-saved with other spacing and key order, plus three new ones.
@@ -56,7 +56,7 @@ def test_a_rerun_files_only_the_lines_not_filed_yet(
     code, out, err = _import(both, capsys)
     assert (code, out) == (0, "")
     assert "Подано: 0, пропущено как поданные раньше: 7, с ошибками: 0." in err
-    store = _store(safecard_home)
+    store = store_of(safecard_home)
     try:
         titles = sorted(c.title for c in store.list_cards())
         assert titles == sorted(c["title"] for c in cards)
@@ -70,7 +70,7 @@ def test_identical_lines_are_one_card_and_a_source_id_names_its_card(
         safecard_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(commands, "IMPORT_CHUNK", 10)
-    path = _lines(tmp_path, [
+    path = lines_file(tmp_path, [
         IDEA, IDEA,  # the same line twice in one chunk
         HAZARD | {"source_id": "АКТ-17", "category": "nope"},  # refused: not filed
         HAZARD | {"source_id": "АКТ-17"},  # so this one is filed
@@ -122,7 +122,7 @@ def test_an_import_killed_mid_way_is_finished_by_running_it_again(
     """SIGKILL lands 0-30 ms after a chunk was printed (committed): in the next chunk's
     validation, its transaction or its fsync; four times. Then the same command, to the end."""
     lines, chunk = 600, 40
-    path = _lines(tmp_path, [HAZARD | {"title": f"Опасность {i}"} for i in range(lines)])
+    path = lines_file(tmp_path, [HAZARD | {"title": f"Опасность {i}"} for i in range(lines)])
     home = tmp_path / "home"
     env = {**os.environ, "SAFECARD_HOME": str(home), "LANG": "ru_RU.UTF-8",
            "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
@@ -155,7 +155,7 @@ def test_an_import_killed_mid_way_is_finished_by_running_it_again(
     assert "с ошибками: 0" in err and "Traceback" not in err
     skipped = int(err.split("пропущено как поданные раньше: ")[1].split(",")[0])
     assert 0 < skipped < lines
-    store = _store(home)
+    store = store_of(home)
     try:
         cards = store.list_cards(limit=lines + 10)
         titles = [c.title for c in cards]
