@@ -4,7 +4,7 @@ The event log is the only source of truth (DESIGN.md §3), so recovery reads jus
 the few rows that say what a workstation still owes the server: the log (`events`), what
 waits to be sent (`outbox`) and the workstation's own values (`meta`: its device id, its
 sequence). Each table is read in rowid order; where a page cannot be read the reader steps
-over it (`_rows`) and goes on after it, so one bad page costs the rows on that page, not the
+over it (`_Reader`) and goes on after it, so one bad page costs the rows on that page, not the
 rest of the table. The projection — cards, actions, search index — is not read at all: it is
 folded again from the events, in a new file, by the store's own append.
 """
@@ -30,8 +30,9 @@ _FIRST = 0  # rowids of these tables start at 1
 @dataclass
 class Salvage:
     """What was read: the events (with the outbox channel and delay of those still to be
-    sent) and the meta rows; how many rows of the log could not be read (or not as an
-    event), and whether the log and the outbox were read whole."""
+    sent) and the meta rows; how many events up to the last one read were lost (rows that
+    could not be read, or not as an event), and whether the log and the outbox were read
+    whole (when the log was not, more may be lost past the last one read)."""
 
     events: list[Event] = field(default_factory=list)
     queued: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
@@ -51,16 +52,15 @@ def salvage(path: Path) -> Salvage:
     try:
         log = _Reader(conn, "events", "id, card_id, type, hlc, actor, device_id, device_seq, "
                                       "payload")
-        seqs: list[int] = []
+        last = 0
         for row in log.rows():
+            last = row[0]
             event = _event(row)
-            if event is None:
-                found.lost_events += 1
-            else:
-                seqs.append(row[0])
+            if event is not None:
                 found.events.append(event)
-        if seqs:  # the log's sequence has no gaps: a gap is rows lost on a bad page
-            found.lost_events += seqs[-1] - seqs[0] + 1 - len(seqs)
+        # The log's sequence starts at 1 and has no gaps: every number up to the last one
+        # read that is not an event read is lost (after it, how many were lost is unknown).
+        found.lost_events = last - len(found.events)
         outbox = _Reader(conn, "outbox", "event_id, channel, not_before")
         found.queued = {str(r[1]): (str(r[2]), _moment(r[3])) for r in outbox.rows()}
         found.meta = {str(r[1]): str(r[2]) for r in _Reader(conn, "meta", "key, value").rows()}

@@ -78,7 +78,7 @@ def test_recover_rebuilds_sends_what_was_owed_and_pulls_the_rest(
     broken = a("list", ok=False)
     assert broken.returncode == 74 and "safecard recover" in broken.stderr
     recovered = a("recover")
-    assert "Не удалось прочитать событий" in recovered.stdout
+    assert "Часть журнала событий не прочитана" in recovered.stdout
     assert "С сервера получено событий" in recovered.stdout
     assert len(list((tmp_path / "worker" / "damaged").glob("*.db"))) == 1
 
