@@ -60,8 +60,11 @@ def _tail_check(f: BinaryIO, size: int) -> str | None:
     if size % page_size:
         return "the file ends inside a page"
     pages = size // page_size
-    if header[24:28] == header[92:96] and int.from_bytes(header[28:32], "big") > pages:
-        return "the file is shorter than its header says"
+    if header[24:28] == header[92:96]:  # the header's page count is valid
+        counted = int.from_bytes(header[28:32], "big")
+        if counted > pages:
+            return "the file is shorter than its header says"
+        pages = counted or pages  # pages past it are not (yet) the database's
     if int.from_bytes(header[52:56], "big"):
         return None  # auto-vacuum pointer-map pages: not a layout this check knows
     usable = page_size - header[20]
