@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -15,10 +16,13 @@ import httpx
 @contextmanager
 def serving(args: list[str], health: str, log: Path, *, cwd: Path | None = None,
             ready: Callable[[httpx.Response], bool] = lambda r: True, timeout: float = 60,
-            stop: signal.Signals = signal.SIGTERM) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `args` with its output in `log` until `health` answers and `ready` likes it."""
+            stop: signal.Signals = signal.SIGTERM, env: dict[str, str] | None = None,
+            ) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `args` with its output in `log` until `health` answers and `ready` likes it;
+    `env`: variables added to this process's environment."""
     with log.open("wb") as sink:
-        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd)
+        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd,
+                                env={**os.environ, **(env or {})})
     try:
         deadline = time.monotonic() + timeout
         while True:

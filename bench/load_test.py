@@ -125,8 +125,11 @@ def server(url: str, port: int, workers: int, log: Path) -> Iterator[subprocess.
     assert exe, "install the package first: pip install -e '.[test]'"
     args = [exe, "--database-url", url, "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers)]
+    # Every simulated desktop connects from 127.0.0.1, as a site's desktops do through a NAT
+    # or a reverse proxy: no bound per address (docs/deployment.md, "Limits").
     with serving(args, f"http://127.0.0.1:{port}/api/v1/health", log, cwd=ROOT,
-                 ready=lambda r: r.status_code == 200) as proc:
+                 ready=lambda r: r.status_code == 200,
+                 env={"SAFECARD_CLIENT_CONNECTIONS": "0"}) as proc:
         yield proc
 
 

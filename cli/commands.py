@@ -6,10 +6,11 @@ import argparse
 import itertools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli import check_cmd, receipt_cmd, render, report_cmd, sync_cmd
+from cli import check_cmd, receipt_cmd, recover_cmd, render, report_cmd, sync_cmd
 from cli.context import (
     MAX_STDIN_BYTES,
     Context,
@@ -18,11 +19,13 @@ from cli.context import (
     parse_date,
     parse_int,
 )
+from forms import imports
 from forms.cardjson import card_json
 from forms.errors import BadInput, SafeCardError
 from forms.i18n import error_text, tr
 from forms.service import CardService, Filed
 from forms.store.repo import CardQuery
+from forms.validation import split_source_id
 
 IMPORT_CHUNK = 5000  # cards per transaction of `import`
 
@@ -44,6 +47,15 @@ def cmd_file(ctx: Context) -> int:
     if len(raw) > MAX_STDIN_BYTES:
         raise BadInput("input_too_large", max_kb=MAX_STDIN_BYTES // 1024)
     data = decode_json(raw)
+    _rest, source_id = split_source_id(data)
+    before = imports.filed_sources(ctx.store).get(source_id) if source_id else None
+    if before is not None:  # a script run again: the card is there, once
+        print(tr("cli.already_filed", source_id=source_id, id=before), file=sys.stderr)
+        if ctx.args.json:
+            emit_json({"id": before, "skipped": True})
+        else:
+            print(before)
+        return 0
     filed = ctx.service().file(data, anonymous=ctx.args.anonymous)
     if ctx.args.json:
         out: dict[str, Any] = {"id": filed.card_id}
@@ -57,61 +69,95 @@ def cmd_file(ctx: Context) -> int:
     return 0
 
 
+@dataclass
+class ImportReport:
+    filed: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+Line = tuple[int, bytes]
+
+
 def cmd_import(ctx: Context) -> int:
     """File every line of a JSON Lines file, IMPORT_CHUNK cards per transaction: a chunk is
-    stored whole or not at all, and its ids are printed once it is."""
+    stored whole or not at all, and its ids are printed once it is. A line already filed
+    (forms/imports.py: by its source_id or its hash) is skipped, so a run that was cut off
+    is finished by running it again."""
     path = Path(ctx.args.path)
     if not path.is_file():
         raise BadInput("file_not_found", path=str(path))
     service = ctx.service()
-    ok: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
+    run = imports.ImportRun.of(ctx.store)
+    report = ImportReport()
     with path.open("rb") as handle:
         lines = ((number, raw) for number, raw in enumerate(handle, start=1) if raw.strip())
-        while chunk := list(itertools.islice(lines, IMPORT_CHUNK)):
-            filed = _import_chunk(service, chunk, ok, failed)
+        carried: list[Line] = []
+        while chunk := carried + list(itertools.islice(lines, IMPORT_CHUNK - len(carried))):
+            done, carried = _import_chunk(service, run, chunk, report)
             if not ctx.args.json:
-                for item in filed:
+                for item in done:
                     print(item["id"] + (f"  {tr('cli.receipt', code=item['receipt'])}"
                                         if "receipt" in item else ""))
     if ctx.args.json:
-        emit_json({"filed": ok, "failed": failed})
+        emit_json({"filed": report.filed, "skipped": report.skipped, "failed": report.failed})
     else:
-        print(tr("cli.import_done", ok=len(ok), failed=len(failed)), file=sys.stderr)
-    return 2 if failed else 0
+        print(tr("cli.import_done", ok=len(report.filed), skipped=len(report.skipped),
+                 failed=len(report.failed)), file=sys.stderr)
+    return 2 if report.failed else 0
 
 
-def _import_chunk(service: CardService, chunk: list[tuple[int, bytes]],
-                  ok: list[dict[str, Any]], failed: list[dict[str, Any]],
-                  ) -> list[dict[str, Any]]:
-    """Decode and file one chunk; report each line's outcome in line order."""
-    outcomes: dict[int, Filed | SafeCardError] = {}
-    items: list[tuple[int, Any, bool]] = []
-    for number, raw in chunk:
+def _import_chunk(service: CardService, run: imports.ImportRun, chunk: list[Line],
+                  report: ImportReport) -> tuple[list[dict[str, Any]], list[Line]]:
+    """Decode and file one chunk, skipping lines already filed; report each line's outcome
+    in line order. A line whose identity an earlier line of this chunk has (its card not
+    stored yet) ends the chunk: it and the rest are returned, for the next one."""
+    outcomes: dict[int, Filed | SafeCardError | str] = {}  # str: the card already there
+    items: list[tuple[int, str, Any, bool]] = []
+    keys: set[str] = set()
+    for index, (number, raw) in enumerate(chunk):
         try:
             data = decode_json(raw)
+            key = imports.identity(data)
         except SafeCardError:
             try:  # again, to say where: naming every good line would cost more than decoding it
-                decode_json(raw, tr("cli.line", number=number))
+                imports.identity(decode_json(raw, tr("cli.line", number=number)))
             except SafeCardError as error:
                 outcomes[number] = error
             continue
+        if key in keys:
+            carried = chunk[index:]
+            break
+        before = run.card_of(key)
+        if before is not None:
+            outcomes[number] = before
+            continue
+        keys.add(key)
         anonymous = isinstance(data, dict) and data.pop("anonymous", False) is True
-        items.append((number, data, anonymous))
-    filed_now = service.file_many([(data, anonymous) for _n, data, anonymous in items])
-    outcomes.update(zip((number for number, _d, _a in items), filed_now, strict=True))
-    filed = []
+        if isinstance(data, dict):
+            data["source_id"] = key
+        items.append((number, key, data, anonymous))
+    else:
+        carried = []
+    filed_now = service.file_many([(data, anonymous) for _n, _k, data, anonymous in items])
+    for (number, key, _d, _a), outcome in zip(items, filed_now, strict=True):
+        outcomes[number] = outcome
+        if isinstance(outcome, Filed):
+            run.add(key, outcome.card_id)
+    done = []
     for number in sorted(outcomes):
         outcome = outcomes[number]
-        if isinstance(outcome, SafeCardError):
+        if isinstance(outcome, str):
+            report.skipped.append({"line": number, "id": outcome})
+        elif isinstance(outcome, SafeCardError):
             message = error_text(outcome)
-            failed.append({"line": number, "error": message})
+            report.failed.append({"line": number, "error": message})
             sys.stderr.write(f"safecard: {tr('cli.line', number=number)}: {message}\n")
         else:
-            filed.append({"line": number, "id": outcome.card_id,
-                          **({"receipt": outcome.receipt} if outcome.receipt else {})})
-    ok.extend(filed)
-    return filed
+            done.append({"line": number, "id": outcome.card_id,
+                         **({"receipt": outcome.receipt} if outcome.receipt else {})})
+    report.filed.extend(done)
+    return done, carried
 
 
 def cmd_list(ctx: Context) -> int:
@@ -214,7 +260,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "show": cmd_show, "assess": cmd_assess, "action": cmd_action, "verify": cmd_verify,
     "close": cmd_close, "reject": cmd_reject, "reopen": cmd_reopen, "comment": cmd_comment,
     "rebuild": cmd_rebuild, **report_cmd.COMMANDS, **sync_cmd.COMMANDS,
-    **receipt_cmd.COMMANDS, **check_cmd.COMMANDS,
+    **receipt_cmd.COMMANDS, **check_cmd.COMMANDS, **recover_cmd.COMMANDS,
 }
 
 

@@ -21,8 +21,9 @@ from cli import commands
 from cli.gui import NoDesktop, gui
 from cli.parser import build_parser
 from forms.errors import SafeCardError, is_disk_full
-from forms.home import default_home
+from forms.home import Home, default_home
 from forms.i18n import error_text, set_language, tr
+from forms.store import integrity
 
 EXIT_INTERNAL = 1
 
@@ -53,13 +54,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `safecard list | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (OperationalError, OSError) as error:
-        if is_disk_full(error):
-            _fail(tr("error.disk_full"))
-        else:
-            _fail(tr("error.storage", detail=_first_line(error), log=_log_bug(args.home)))
-        return EXIT_INTERNAL
-    except Exception:  # a bug: keep the traceback for support, show the user one line
+    except Exception as error:
+        damaged = integrity.explain(error, _home(args.home).store_path)
+        if damaged is not None:  # the store itself: say so, whatever failed on it
+            _fail(error_text(damaged))
+            return damaged.exit_code
+        if isinstance(error, OperationalError | OSError):
+            if is_disk_full(error):
+                _fail(tr("error.disk_full"))
+            else:
+                _fail(tr("error.storage", detail=_first_line(error), log=_log_bug(args.home)))
+            return EXIT_INTERNAL
+        # A bug: keep the traceback for support, show the user one line.
         _fail(tr("error.internal", log=_log_bug(args.home)))
         return EXIT_INTERNAL
 
@@ -81,8 +87,12 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
+def _home(home: str | None) -> Home:
+    return Home(Path(home) if home else default_home())
+
+
 def _log_bug(home: str | None) -> str:
-    folder = (Path(home) if home else default_home()) / "logs"
+    folder = _home(home).path / "logs"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "safecard.log"

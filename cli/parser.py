@@ -7,7 +7,7 @@ import re
 import sys
 from typing import NoReturn
 
-from cli import check_cmd, receipt_cmd, report_cmd, sync_cmd
+from cli import check_cmd, receipt_cmd, recover_cmd, report_cmd, sync_cmd
 from forms.i18n import tr
 
 EXIT_BAD_INPUT = 2
@@ -134,6 +134,7 @@ def build_parser() -> FriendlyParser:
     sync_cmd.add_parsers(sub, FriendlyParser)
     receipt_cmd.add_parsers(sub, FriendlyParser)
     check_cmd.add_parsers(sub, FriendlyParser)
+    recover_cmd.add_parsers(sub, FriendlyParser)
 
     sub.add_parser("rebuild", help=tr("cli.help.rebuild"))
     return parser

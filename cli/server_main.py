@@ -21,6 +21,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -32,10 +33,6 @@ from forms.store.repo import Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-# Longer than a client's idle keep-alive (httpx: 5 s), so the client always closes an idle
-# connection first: with uvicorn's 5 s, a busy worker closed connections that already carried
-# the next request (dropped pushes in bench/load_test.py with --workers 2).
-KEEP_ALIVE_S = 30
 MAX_PASSWORD_BYTES = 1024
 
 
@@ -123,9 +120,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(url: str, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from sync.server.connection import PROTOCOL
     from sync.server.directory import Directory
+    from sync.server.limits import HttpLimits
 
     directory = Directory.from_env()  # a directory setting that cannot work stops us here
+    limits = HttpLimits.from_env()  # a bad setting stops the start with its name
+    # No access log: it would record client addresses, which an anonymous report must not
+    # leave behind (DESIGN.md §6). The connection limits are in PROTOCOL, the body limits in
+    # the app (docs/deployment.md). keep_alive stays longer than a client's idle keep-alive
+    # (httpx: 5 s), so the client always closes an idle connection first: with uvicorn's 5 s,
+    # a busy worker closed connections that already carried the next request (dropped pushes
+    # in bench/load_test.py with --workers 2).
+    options: dict[str, Any] = dict(
+        host=args.host, port=args.port, access_log=False, log_level="warning", http=PROTOCOL,
+        timeout_keep_alive=limits.keep_alive,
+        limit_concurrency=limits.max_connections or None,
+        h11_max_incomplete_event_size=limits.max_header_bytes)
+    listening = tr("sync.server_listening", url=f"http://{args.host}:{args.port}") + "\n"
     if args.workers > 1:
         # Each worker process builds its own app from the environment (stateless servers).
         os.environ["SAFECARD_DATABASE_URL"] = url
@@ -133,20 +145,15 @@ def _run(url: str, args: argparse.Namespace) -> int:
 
         open_server_store(url).close()  # migrate once, before the workers start
         _listen_with_nodelay()
-        sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}")
-                         + "\n")
-        uvicorn.run("sync.server.asgi:from_env", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, access_log=False, log_level="warning",
-                    timeout_keep_alive=KEEP_ALIVE_S)
+        sys.stderr.write(listening)
+        uvicorn.run("sync.server.asgi:from_env", factory=True, workers=args.workers,
+                    **options)
         return 0
     from sync.server.app import create_app
 
-    app = create_app(url, directory=directory)
-    sys.stderr.write(tr("sync.server_listening", url=f"http://{args.host}:{args.port}") + "\n")
-    # No access log: it would record client addresses, which an anonymous report must not
-    # leave behind (DESIGN.md §6).
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_S)
+    app = create_app(url, directory=directory, limits=limits)
+    sys.stderr.write(listening)
+    uvicorn.run(app, **options)
     return 0
 
 

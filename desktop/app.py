@@ -9,6 +9,8 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from forms.config import Config, ConfigError
+from forms.display import Display
+from forms.errors import SafeCardError
 from forms.home import Home, open_home
 from forms.i18n import current_language, set_language, tr
 from forms.store.repo import Store
@@ -68,6 +70,9 @@ def run(home: str | None = None, argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, tr("ui.error.cannot_open", path=str(where.path),
                                                  reason=str(exc)))
         return 1
+    except SafeCardError as exc:  # the store file is damaged (forms/store/integrity.py)
+        QMessageBox.critical(None, APP_NAME, Display.create(None).error(exc))
+        return exc.exit_code
     try:
         window = first_window(where, config, store)
         window.show()

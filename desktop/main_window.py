@@ -47,6 +47,7 @@ from forms.config import Config
 from forms.home import Home
 from forms.i18n import tr
 from forms.service import CardService, Changes
+from forms.store import integrity
 from forms.store.repo import CardQuery, Store
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class MainWindow(QMainWindow):
         self.config = config
         self.store = store
         self.user = home.user(user)
-        self.ops = Ops(self)
+        self.ops = Ops(self, explain=lambda exc: integrity.explain(exc, home.store_path))
         self.sync_bridge = SyncBridge(home, store, transport=sync_transport, parent=self)
         self.service = CardService(store, config, user=self.user,
                                    device_id=home.device_id(store), blobs=home.blobs)

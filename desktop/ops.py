@@ -45,18 +45,26 @@ class _Relay(QObject):
     finished = Signal(int, bool, object)
 
 
+Explain = Callable[[BaseException], BaseException | None]
+
+
 class _Job(QRunnable):
-    def __init__(self, job_id: int, fn: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, job_id: int, fn: Callable[[], Any], relay: _Relay,
+                 explain: Explain | None) -> None:
         super().__init__()
         self.job_id = job_id
         self.fn = fn
         self.relay = relay
+        self.explain = explain
 
     def run(self) -> None:
         try:
             result = self.fn()
         except Exception as exc:
-            self.relay.finished.emit(self.job_id, False, exc)
+            # On the worker: what explains the failure (a damaged store file) may take a
+            # full check of the file.
+            better = self.explain(exc) if self.explain is not None else None
+            self.relay.finished.emit(self.job_id, False, better or exc)
         else:
             self.relay.finished.emit(self.job_id, True, result)
 
@@ -66,8 +74,11 @@ class Ops(QObject):
     failed = Signal(object)  # an exception no caller handled
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, *, explain: Explain | None = None,
+                 ) -> None:
+        """`explain(exc)` may give a failure a better error to show (or None)."""
         super().__init__(parent)
+        self._explain = explain
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._read_pool = QThreadPool(self)
@@ -103,7 +114,7 @@ class Ops(QObject):
             return job_id
         was_busy = self.busy
         self._callbacks[job_id] = (on_done, on_error)
-        pool.start(_Job(job_id, fn, self._relay))
+        pool.start(_Job(job_id, fn, self._relay, self._explain))
         if not was_busy:
             self.busy_changed.emit(True)
         return job_id

@@ -35,6 +35,7 @@ from forms.display import Display
 from forms.errors import SafeCardError, Unreachable
 from forms.home import Home
 from forms.i18n import tr
+from forms.store import integrity
 from forms.store.repo import Store
 
 if TYPE_CHECKING:
@@ -173,7 +174,8 @@ class SyncBridge(QObject):
         self.transport = transport  # tests: the server app in-process
         self.interval_ms = INTERVAL_MS
         self.debounce_ms = DEBOUNCE_MS
-        self.worker = Ops(self)  # one thread: rounds, sign-in and sign-out in order
+        # One thread: rounds, sign-in and sign-out in order.
+        self.worker = Ops(self, explain=lambda exc: integrity.explain(exc, home.store_path))
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(lambda: self.start_round(explicit=False))

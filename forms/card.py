@@ -104,6 +104,7 @@ class Card:
     resolution: str | None = None
     reject_reason: str | None = None
     reopen_count: int = 0
+    source_id: str | None = None  # the sender's own id of the card (card JSON `source_id`)
     actions: dict[str, Action] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)

@@ -31,6 +31,7 @@ def card_json(card: Card, config: Config, now: datetime, *, history: bool = Fals
         anonymous=card.anonymous,
         filed_at=_iso(card.filed_at),
         supervisor=card.supervisor,
+        source_id=card.source_id,
         risk=_risk(card),
         deadlines=[
             {

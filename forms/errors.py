@@ -43,6 +43,13 @@ class Unreachable(SafeCardError):
     exit_code = 75
 
 
+class Damaged(SafeCardError):
+    """The workstation's store file is damaged (forms/store/integrity.py): exit 74, the
+    sysexits code for an I/O error. Nothing more is written to it; `safecard recover`."""
+
+    exit_code = 74
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One field's problem, shown next to that field in a form or as one CLI line."""

@@ -57,6 +57,7 @@ def _filed(card: Card, e: Event) -> None:
     card.anonymous = bool(p.get("anonymous", False))
     card.reporter = None if card.anonymous else e.actor
     card.sla_profile = p.get("sla_profile")
+    card.source_id = p.get("source_id")
     card.filed_at = e.at
     if card.state == "draft":
         card.state = "filed"

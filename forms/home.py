@@ -17,6 +17,7 @@ from platformdirs import user_data_dir
 from forms.config import Config, load_config
 from forms.ids import uuid7
 from forms.site_settings import SiteSettings, load_site_settings
+from forms.store import integrity
 from forms.store.repo import Store
 
 
@@ -66,8 +67,17 @@ class Home:
         return load_config(self.path / "config")
 
     def open_store(self, config: Config | None = None) -> Store:
+        """The store, once it is known not to be damaged (forms/store/integrity.py: a cheap
+        look at every open, the full check when it finds something or SQLite fails)."""
         self.path.mkdir(parents=True, exist_ok=True)
-        return Store(f"sqlite:///{self.store_path}", config or self.config())
+        integrity.check_at_open(self.store_path)
+        try:
+            return Store(f"sqlite:///{self.store_path}", config or self.config())
+        except Exception as error:
+            damaged = integrity.explain(error, self.store_path)
+            if damaged is not None:
+                raise damaged from None
+            raise
 
     def device_id(self, store: Store) -> str:
         """A random id for this workstation's store (never derived from the machine)."""

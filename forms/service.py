@@ -25,7 +25,7 @@ from forms.hlc import HybridClock
 from forms.ids import uuid7
 from forms.routing import route
 from forms.store.repo import Part, Store
-from forms.validation import validate_card
+from forms.validation import split_source_id, validate_card
 
 DEFAULT_ANONYMOUS_DELAY = 900
 
@@ -107,6 +107,7 @@ class CardService:
                                                             str | None]:
         """The card id, the filing's events and the receipt code (anonymous only)."""
         workflow.check_role(None if anonymous else self.role, "file")
+        data, source_id = split_source_id(data)
         kind, fields = validate_card(data, self.config)
         if fields.get("photos"):
             if self.blobs is None:
@@ -118,6 +119,8 @@ class CardService:
         spec = self.config.kinds[kind]
         payload: dict[str, Any] = {"kind": kind, "fields": fields, "anonymous": anonymous,
                                    "sla_profile": spec.sla_profile}
+        if source_id is not None:
+            payload["source_id"] = source_id
         code = None
         if anonymous:
             code = receipt.new_code()

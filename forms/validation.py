@@ -58,6 +58,27 @@ def validate_card(data: Any, config: Config) -> tuple[str, dict[str, Any]]:
     return kind.name, fields
 
 
+def split_source_id(data: Any) -> tuple[Any, str | None]:
+    """Card JSON's optional `source_id` — the sender's own id of the card, so that a re-run
+    of the same import files it once (forms/imports.py) — taken out of `data`: the rest of
+    it, and the id checked as one line of text (None when absent or blank)."""
+    if not isinstance(data, dict) or "source_id" not in data:
+        return data, None
+    rest = {k: v for k, v in data.items() if k != "source_id"}
+    value = data["source_id"]
+    if value is None:
+        return rest, None
+    if not isinstance(value, str):
+        raise ValidationFailed([FieldError("source_id", "not_text")])
+    text = value.strip()
+    if _CONTROL.search(text) or "\n" in text:
+        raise ValidationFailed([FieldError("source_id", "control_chars")])
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed([FieldError("source_id", "too_long",
+                                           {"max": MAX_TEXT, "length": len(text)})])
+    return rest, text or None
+
+
 class _Invalid(Exception):
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)

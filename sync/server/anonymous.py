@@ -8,7 +8,8 @@ then routed; every one without actor, device id or device seq — one that names
 refused) and its photos' bytes (base64, by SHA-256, JPEG/PNG only). It is stored like a push:
 the same event log, content hash and projection. A retried drop (the answer was lost) finds
 its events already there with the same content and is accepted again; another content under
-the same ids is a conflict.
+the same ids is a conflict. Its photos are stored in the transaction of its events, so a
+refused drop leaves none behind.
 
 Receipts: the card.filed payload carries the Argon2id hash of the code and `receipt_lookup`,
 a 16-bit tag (forms/receipt.py). The server keeps both in `server_receipts`; a status or an
@@ -137,9 +138,7 @@ def store_card(store: Store, events: list[Event], photos: dict[str, str], now_ms
         raise BadInput("sync_bad_payload")
     data = _decode_photos(photos)
     names = b.referenced_by(events)
-    for name in names:
-        if name in data:
-            blobs.put(store, name, data[name])  # hash and image type checked; never overwrites
+    kinds = {name: blobs.check(name, data[name]) for name in names if name in data}
     card_id = filed.card_id
     with syncio.writing(store) as s:
         if not store.is_sqlite:
@@ -152,6 +151,8 @@ def store_card(store: Store, events: list[Event], photos: dict[str, str], now_ms
             raise Conflict("sync_id_conflict")
         if logs[card_id]:
             raise Conflict("sync_card_exists")
+        for name, kind in kinds.items():  # in this transaction: a refused drop stores nothing
+            blobs.insert(s, store, name, data[name], kind)
         if not blobs.present(s, names).issuperset(names):
             raise BadInput("sync_missing_blob")
         try:

@@ -25,7 +25,7 @@ from sync import blobs as b
 from sync import protocol as p
 from sync.server import anonymous, auth, blobs, db, security, signin, storage
 from sync.server.directory import Directory, DirectoryUnavailable
-from sync.server.limits import BodyLimit
+from sync.server.limits import BodyLimit, HttpLimits
 
 
 class ProtocolMismatch(Exception):
@@ -48,9 +48,11 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                max_body: int = p.SERVER_MAX_BODY, max_blob: int = b.MAX_BLOB_BYTES,
                store: Store | None = None,
                login_limiter: security.LoginLimiter | None = None,
-               directory: Directory | None = None) -> FastAPI:
+               directory: Directory | None = None,
+               limits: HttpLimits | None = None) -> FastAPI:
     """The server over one database (migrated on start), with directory sign-in when a
-    `directory` is given (`Directory.from_env()`). `clock_ms` is for tests."""
+    `directory` is given (`Directory.from_env()`). `clock_ms` is for tests; `limits` by
+    default from the environment (docs/deployment.md)."""
     store = store or db.open_server_store(database_url)
     now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
 
@@ -58,12 +60,14 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
                   description="Offline-first sync of SafeCard's event log (docs/protocol.md).")
     app.state.store = store
     live_config = db.LiveConfig(store)
-    larger = {f"{p.API}/blobs/": max_blob, f"{p.API}/anonymous/cards": p.ANONYMOUS_MAX_BODY}
-    app.add_middleware(BodyLimit, max_body=max_body, larger=larger)
+    blob_path = f"{p.API}/blobs/"
+    app.add_middleware(BodyLimit, max_body=max_body, limits=limits or HttpLimits.from_env(),
+                       larger={blob_path: max_blob,
+                               f"{p.API}/anonymous/cards": p.ANONYMOUS_MAX_BODY},
+                       inspect=lambda path: None if path.startswith(blob_path)
+                       else security.json_refusal)
     _handlers(app)
-    limiter = security.install(app, max_json=max_body, skip_depth=(f"{p.API}/blobs/",),
-                               larger={f"{p.API}/anonymous/cards": p.ANONYMOUS_MAX_BODY},
-                               limiter=login_limiter)  # outermost: after the other middlewares
+    limiter = security.install(app, limiter=login_limiter)  # outermost: added last
 
     def protocol(version: Annotated[str | None, Header(alias=p.PROTOCOL_HEADER)] = None) -> None:
         if version != str(p.PROTOCOL_VERSION):
@@ -128,9 +132,7 @@ def create_app(database_url: str, *, clock_ms: Callable[[], int] | None = None,
     async def put_blob(sha256: BlobName, request: Request, who: Who) -> JSONResponse:
         if who.role == "auditor":
             raise Forbidden("sync_read_only")
-        data = await request.body()
-        if len(data) > max_blob:  # Content-Length was checked; the body itself is too
-            return _error(413, "too_large", f"limit {max_blob} bytes")
+        data = await request.body()  # read whole and bounded by BodyLimit
         created = await run_in_threadpool(blobs.put, store, sha256, data)
         answer = p.BlobResponse(sha256=sha256, size=len(data), created=created)
         return JSONResponse(answer.model_dump(), status_code=201 if created else 200)

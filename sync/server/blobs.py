@@ -2,7 +2,9 @@
 
 A blob is stored in one statement (`INSERT … ON CONFLICT DO NOTHING`): it is there whole or
 not at all, so an upload cut mid-way leaves nothing, and a blob is never overwritten (its
-name is the hash of its bytes, checked before anything is written).
+name is the hash of its bytes, checked before anything is written). A blob is a photo as a
+workstation makes one (forms.photos.refusal): a JPEG or PNG within 2048 px with no metadata;
+anything else is refused, never re-encoded (that would change its name).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from sync.server.models import BlobRow
 
 
 class BlobRefused(BadInput):
-    """The body is not the blob its name says (400 hash_mismatch) or not an image (415)."""
+    """The body is not the blob its name says (400 hash_mismatch), not an image or one that
+    still carries metadata (415 not_an_image, photo_metadata)."""
 
     def __init__(self, reason: str, status: int) -> None:
         super().__init__(f"sync_{reason}")
@@ -39,19 +42,36 @@ class Blob:
     media_type: str
 
 
-def put(store: Store, name: str, data: bytes) -> bool:
-    """Keep `data` under `name`; True when stored now, False when it was already there."""
+def check(name: str, data: bytes) -> str:
+    """The media type of `data` if the server may keep it under `name`, else BlobRefused.
+    Decodes the image: call it before a transaction, not inside one."""
     if hashlib.sha256(data).hexdigest() != name:
         raise BlobRefused("hash_mismatch", 400)
     kind = b.media_type(data)
-    if kind is None or not photos.is_scrubbed_image(data):  # a bomb, a fake, a huge one
+    if kind is None:
         raise BlobRefused("not_an_image", 415)
-    insert = sqlite_insert if store.is_sqlite else pg_insert
-    statement = insert(BlobRow).values(sha256=name, size=len(data), media_type=kind,
-                                       data=data).on_conflict_do_nothing(
-                                           index_elements=["sha256"]).returning(BlobRow.sha256)
+    reason = photos.refusal(data)  # a bomb, a fake, a huge one, one with metadata
+    if reason is not None:
+        raise BlobRefused(reason, 415)
+    return kind
+
+
+def put(store: Store, name: str, data: bytes) -> bool:
+    """Keep `data` under `name`; True when stored now, False when it was already there."""
+    kind = check(name, data)
     with syncio.writing(store) as s:
-        return s.execute(statement).first() is not None  # no row: it was already there
+        return insert(s, store, name, data, kind)
+
+
+def insert(s: Session, store: Store, name: str, data: bytes, kind: str) -> bool:
+    """Store a blob `check` accepted, in the caller's transaction (so a request refused later
+    in it stores nothing); False when it was already there."""
+    dialect_insert = sqlite_insert if store.is_sqlite else pg_insert
+    statement = (dialect_insert(BlobRow)
+                 .values(sha256=name, size=len(data), media_type=kind, data=data)
+                 .on_conflict_do_nothing(index_elements=["sha256"])
+                 .returning(BlobRow.sha256))
+    return s.execute(statement).first() is not None  # no row: it was already there
 
 
 def has(store: Store, name: str) -> bool:

@@ -12,7 +12,7 @@ from forms.card import Card
 from forms.config import Config
 from forms.errors import SafeCardError
 from forms.events import Event
-from forms.validation import validate_card
+from forms.validation import split_source_id, validate_card
 from sync.server.auth import Principal
 
 # Workflow events a supervisor makes on a card of their chain.
@@ -83,6 +83,7 @@ def bad_card(event: Event, config: Config) -> str | None:
         return "bad_card"
     try:
         validate_card({"kind": event.payload.get("kind"), **fields}, config)
+        split_source_id({"source_id": event.payload.get("source_id")})  # one line of text
     except SafeCardError:
         return "bad_card"
     return None

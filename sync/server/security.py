@@ -4,10 +4,12 @@
   whole server; a refused attempt is 429 `rate_limited` with Retry-After, before any password
   is checked. A successful sign-in refills nothing, so it cannot open a door for a guesser.
 - `Hardening`: one ASGI middleware, outermost, that puts the security headers on every answer
-  (also the 411/413 of the size limit and the 500 below), refuses JSON nested deeper than
-  `MAX_JSON_DEPTH` with 400 `too_deep` after a bounded scan of the raw bytes (before any
-  parser builds it), and turns any unexpected exception into 500 `internal`: the traceback
-  goes to the server's log, without the client's address, never into the answer.
+  (also the refusals of the body limits and the 500 below) and turns any unexpected exception
+  into 500 `internal`: the traceback goes to the server's log, without the client's address,
+  never into the answer.
+- `json_refusal`: what the body limits (limits.py) ask of a JSON body they have read: JSON
+  nested deeper than `MAX_JSON_DEPTH` is refused with 400 `too_deep` after a bounded scan of
+  the raw bytes (before any parser builds it), NaN, Infinity, NUL and lone surrogates with 400.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sync.protocol import ErrorResponse
-from sync.server.limits import BODY_METHODS
+from sync.server.limits import Refused, send_error
 
 log = logging.getLogger("safecard.server")
 
@@ -152,20 +154,22 @@ _BRACKET_SIGN = bytes.maketrans(b"[]{}", b"\x01\x00\x01\x00")  # 1 opens, 0 clos
 _SUSPECT = (b"NaN", b"Infinity", b"\\u", b"\\U")
 
 
-def _error_body(error: str, detail: str | None = None) -> bytes:
-    return json.dumps(ErrorResponse(error=error, detail=detail).model_dump()).encode()
+def json_refusal(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Refused | None:
+    """Why a JSON body is refused before any parser sees it, or None."""
+    if too_deep(body, max_depth):
+        return Refused(400, "too_deep", f"nesting over {max_depth}", close=False)
+    if not_storable(body):
+        return Refused(400, "bad_request",
+                       "NaN, Infinity, NUL (\\u0000) and lone surrogates are not accepted",
+                       close=False)
+    return None
 
 
 class Hardening:
-    """See the module text. `skip_depth` are path prefixes whose bodies are not JSON."""
+    """See the module text."""
 
-    def __init__(self, app: Any, max_json: int, skip_depth: tuple[str, ...] = (),
-                 max_depth: int = MAX_JSON_DEPTH, larger: dict[str, int] | None = None) -> None:
+    def __init__(self, app: Any) -> None:
         self.app = app
-        self.max_json = max_json
-        self.larger = larger or {}
-        self.skip_depth = skip_depth
-        self.max_depth = max_depth
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -185,53 +189,12 @@ class Hardening:
             await send(message)
 
         try:
-            if scope["method"] in BODY_METHODS and not path.startswith(self.skip_depth):
-                receive = await self._checked_body(scope, receive, send_with_headers)
-                if receive is None:
-                    return
             await self.app(scope, receive, send_with_headers)
         except Exception:
             # The traceback for the operator; the method and path only, never the address.
             log.exception("internal error in %s %s", scope.get("method"), path)
             if not started:
-                await _send_error(send_with_headers, 500, "internal")
-
-    async def _checked_body(self, scope: Any, receive: Any, send: Any) -> Any:
-        """Read a JSON body (at most max_json bytes; the size limit inside refuses more) and
-        refuse it when nested too deep; else a `receive` that replays it."""
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        limit = next((n for prefix, n in self.larger.items()
-                      if scope["path"].startswith(prefix)), self.max_json)
-        if not length.isdigit() or int(length) > limit:
-            return receive  # BodyLimit answers 411/413
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return _replay([message], receive)
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > limit:
-                await _send_error(send, 413, "too_large", f"limit {limit} bytes")
-                return None
-        body = b"".join(chunks)
-        if too_deep(body, self.max_depth):
-            await _send_error(send, 400, "too_deep", f"nesting over {self.max_depth}")
-            return None
-        if not_storable(body):
-            await _send_error(send, 400, "bad_request",
-                              "NaN, Infinity, NUL (\\u0000) and lone surrogates are not accepted")
-            return None
-        return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
-    async def replay() -> Any:
-        return messages.pop(0) if messages else await receive()
-    return replay
+                await send_error(send_with_headers, Refused(500, "internal", close=False))
 
 
 def _headers_for(path: str) -> list[tuple[bytes, bytes]]:
@@ -242,21 +205,10 @@ def _headers_for(path: str) -> list[tuple[bytes, bytes]]:
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
-async def _send_error(send: Any, status: int, error: str, detail: str | None = None) -> None:
-    body = _error_body(error, detail)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def install(app: FastAPI, *, max_json: int, skip_depth: tuple[str, ...] = (),
-            larger: dict[str, int] | None = None,
-            limiter: LoginLimiter | None = None) -> LoginLimiter:
+def install(app: FastAPI, *, limiter: LoginLimiter | None = None) -> LoginLimiter:
     """Add the hardening middleware (outermost: call after the other middlewares) and the 429
-    handler; returns the login limiter, kept on `app.state.login_limiter`. `larger`: path
-    prefixes with a larger JSON body limit (as BodyLimit has them)."""
-    app.add_middleware(Hardening, max_json=max_json, skip_depth=skip_depth, larger=larger)
+    handler; returns the login limiter, kept on `app.state.login_limiter`."""
+    app.add_middleware(Hardening)
     app.state.login_limiter = limiter or LoginLimiter()
 
     @app.exception_handler(RateLimited)

@@ -26,7 +26,7 @@ from desktop.formatting import to_qdate
 from desktop.main_window import MainWindow
 from desktop.operations import OperationDialog
 from forms.config import Config
-from forms.errors import Conflict
+from forms.errors import Conflict, Damaged
 from forms.home import Home, open_home
 from forms.service import CardService
 from forms.store.repo import CardQuery, Store
@@ -270,6 +270,12 @@ def shots(home: Home, config: Config, store: Store, showcase: str, out: Path) ->
     grab(help_window, out / "help.png")
     help_window.close()
     error.close()
+    damaged = ErrorDialog(Damaged("store_damaged", path=str(home.store_path),
+                                  detail="database disk image is malformed"), window)
+    damaged.show()
+    settle(window)
+    grab(damaged, out / "error-damaged-store.png")
+    damaged.close()
     window.close()
 
     staff = window_as(home, config, store, "ivanov")

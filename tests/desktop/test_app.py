@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.app import run
 from desktop.main_window import MainWindow
@@ -31,3 +31,15 @@ def test_run_opens_the_home_and_shows_the_main_window_in_russian(qtbot, tmp_path
     assert QCoreApplication.applicationName() == "SafeCard"
     assert window.sidebar.item(0).text() == "Подать сообщение"
     assert (tmp_path / "home" / "safecard.db").is_file()
+
+
+def test_a_damaged_store_is_refused_with_what_to_do(qtbot, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "safecard.db").write_bytes(b"SQLite format 3\x00" + bytes(4096 * 2 - 16))
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical",
+                        lambda _parent, _title, text: shown.append(text))
+    assert run(str(home), argv=["safecard"]) == 74
+    [text] = shown
+    assert "повреждён" in text and "safecard recover" in text

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from desktop.ops import Ops
+from forms.errors import Damaged
 from forms.service import Changes, Filed
 
 pytestmark = pytest.mark.desktop
@@ -47,6 +48,24 @@ def test_a_failure_goes_to_on_error_or_else_to_the_failed_signal(qtbot):
     with qtbot.waitSignal(ops.failed) as blocker:
         ops.run(boom)
     assert isinstance(blocker.args[0], ValueError)
+    ops.shutdown()
+
+
+def test_explain_turns_a_failure_into_the_error_to_show_on_the_worker(qtbot):
+    ui_thread = threading.get_ident()
+    explained: list[int] = []
+
+    def explain(exc: BaseException) -> BaseException | None:
+        explained.append(threading.get_ident())
+        return Damaged("store_damaged", path="x", detail="y") if "disk" in str(exc) else None
+
+    ops = Ops(explain=explain)
+    errors: list[BaseException] = []
+    ops.run(lambda: (_ for _ in ()).throw(OSError("disk I/O error")), None, errors.append)
+    ops.run(lambda: (_ for _ in ()).throw(ValueError("other")), None, errors.append)
+    qtbot.waitUntil(lambda: len(errors) == 2)
+    assert isinstance(errors[0], Damaged) and isinstance(errors[1], ValueError)
+    assert ui_thread not in explained
     ops.shutdown()
 
 

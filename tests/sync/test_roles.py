@@ -187,6 +187,21 @@ def test_anonymous_cards_are_refused_in_the_signed_in_batch(
     assert server_store.count_events() == 0
 
 
+def test_a_filing_with_a_source_id_that_is_not_one_line_of_text_is_rejected(
+        signed_in: Callable[..., SyncClient], server_store: Store) -> None:
+    client = signed_in("ivanov")
+    good = {"kind": "safety_idea", "fields": {"title": "x", "proposal": "y", "site": "sever"},
+            "anonymous": False, "sla_profile": "safety_idea"}
+    for n, bad in enumerate(({"a": 1}, "x" * 201, "a\nb", 7)):
+        event = one(ev.CARD_FILED, {**good, "source_id": bad},
+                    f"0190f000-0000-7000-8000-00000000010{n}", "ivanov", "dev-ivanov")
+        assert _push_one(client, event) == ("rejected", "bad_card"), bad
+    event = one(ev.CARD_FILED, {**good, "source_id": "АКТ-17"},
+                "0190f000-0000-7000-8000-000000000110", "ivanov", "dev-ivanov")
+    assert _push_one(client, event)[0] == "accepted"
+    assert server_store.card(event.card_id).source_id == "АКТ-17"
+
+
 def test_unknown_type_unknown_card_and_unreadable_payload_are_rejected(
         filed: Workstation, signed_in: Callable[..., SyncClient]) -> None:
     client = signed_in("petrov")
